@@ -1,0 +1,100 @@
+// The launcher, as `mod_wsgi-express start-server` is for the Python workshop:
+//   npm run start-server -- hello-world-v3/app-1 --port 8000
+import { parseArgs } from 'node:util';
+import { logger } from './logger.js';
+import { buildServer } from './server.js';
+import { APPS_DIR, VariantError, listVariants, loadVariant } from './variants.js';
+
+// Under Docker's default 10 s stop timeout, with a second to spare for the exit itself.
+const DRAIN_MS = 9000;
+
+const USAGE = `usage: npm run start-server -- VARIANT [--port 8000] [--host 127.0.0.1] [--apps-dir DIR]
+  VARIANT     one of the apps, e.g. hello-world-v1 or hello-world-v3/app-1
+  --port      TCP port to listen on, 0-65535 (0 picks a free one); default 8000
+  --host      address to listen on; default 127.0.0.1 (0.0.0.0 inside a container)
+  --apps-dir  where the variants are found; default the repository's apps/`;
+
+function usageError(message: string, appsDir = APPS_DIR): never {
+  let variants = '';
+  try {
+    variants = `\nvariants: ${[...listVariants(appsDir).keys()].join(', ')}`;
+  } catch {
+    // An unreadable --apps-dir is reported by the message itself.
+  }
+  process.stderr.write(`start-server: ${message}\n${USAGE}${variants}\n`);
+  process.exit(2);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        port: { type: 'string', default: '8000' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'apps-dir': { type: 'string', default: APPS_DIR },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    return usageError((err as Error).message);
+  }
+}
+
+const { values, positionals } = parse();
+const appsDir = values['apps-dir'];
+if (values.help) {
+  process.stdout.write(`${USAGE}\nvariants: ${[...listVariants(appsDir).keys()].join(', ')}\n`);
+  process.exit(0);
+}
+if (positionals.length !== 1) usageError('give exactly one variant', appsDir);
+const variant = positionals[0] ?? '';
+const port = Number(values.port);
+if (!/^\d+$/.test(values.port) || port > 65535) {
+  usageError(`--port must be a whole number from 0 to 65535, not "${values.port}"`, appsDir);
+}
+
+let application;
+try {
+  application = await loadVariant(variant, appsDir);
+} catch (err) {
+  if (err instanceof VariantError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+    usageError((err as Error).message, appsDir);
+  }
+  throw err;
+}
+
+const server = buildServer(application);
+try {
+  await server.listen({ port, host: values.host });
+} catch (err) {
+  logger.fatal({ err }, `cannot listen on ${values.host}:${port}`);
+  process.exit(1);
+}
+
+const address = server.server.address();
+const bound = typeof address === 'object' && address !== null ? address.port : port;
+const shownHost = values.host.includes(':') ? `[${values.host}]` : values.host;
+logger.info(
+  { variant, host: values.host, port: bound, url: `http://${shownHost}:${bound}/`, metrics: `http://${shownHost}:${bound}/metrics`, node: process.version },
+  `serving ${variant} at http://${shownHost}:${bound}/`,
+);
+
+let stopping = false;
+async function stop(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping: no new connections; letting requests in flight finish');
+  const force = setTimeout(() => {
+    logger.error(`requests still in flight after ${DRAIN_MS / 1000} s; cutting them off`);
+    server.server.closeAllConnections();
+    process.exit(1);
+  }, DRAIN_MS);
+  force.unref();
+  await server.close();
+  clearTimeout(force);
+  logger.info('stopped');
+  process.exit(0);
+}
+process.once('SIGTERM', (signal) => void stop(signal));
+process.once('SIGINT', (signal) => void stop(signal));

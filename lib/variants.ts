@@ -1,0 +1,39 @@
+import { readdirSync } from 'node:fs';
+import type { Handler } from './respond.js';
+import { basename, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const APPS_DIR = fileURLToPath(new URL('../apps/', import.meta.url));
+// .ts when run from source, .js when run from the compiled image.
+const EXT = extname(fileURLToPath(import.meta.url));
+const APP_FILE = new RegExp(`^app(-\\d+)?\\${EXT}$`);
+
+export class VariantError extends Error {}
+
+// Variant names as the launcher takes them: `hello-world-v1` for a folder with one app.ts,
+// `hello-world-v2/app-1` for each app-N file of a folder.
+export function listVariants(appsDir = APPS_DIR): Map<string, string> {
+  const variants = new Map<string, string>();
+  const folders = readdirSync(appsDir, { withFileTypes: true }).filter((d) => d.isDirectory());
+  for (const folder of folders.map((d) => d.name).sort()) {
+    const files = readdirSync(join(appsDir, folder)).filter((f) => APP_FILE.test(f)).sort();
+    for (const file of files) {
+      const name = file === `app${EXT}` ? folder : `${folder}/${basename(file, EXT)}`;
+      variants.set(name, join(appsDir, folder, file));
+    }
+  }
+  return variants;
+}
+
+export async function loadVariant(name: string, appsDir = APPS_DIR): Promise<Handler> {
+  const variants = listVariants(appsDir);
+  const file = variants.get(name);
+  if (file === undefined) {
+    throw new VariantError(`unknown variant "${name}"; choose one of: ${[...variants.keys()].join(', ')}`);
+  }
+  const module = (await import(pathToFileURL(file).href)) as { application?: unknown };
+  if (typeof module.application !== 'function') {
+    throw new VariantError(`${file} exports no request listener named "application"`);
+  }
+  return module.application as Handler;
+}
