@@ -23,8 +23,9 @@ describe('the launcher', () => {
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'Hello World!');
       const listening = server.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['url'] !== undefined);
-      assert.equal(listening?.['variant'], 'hello-world-v1');
-      assert.equal(listening?.['url'], `${server.url}/`);
+      assert.ok(listening, 'a log line says where it listens');
+      assert.equal(listening['variant'], 'hello-world-v1');
+      assert.equal(listening['url'], `${server.url}/`);
     } finally {
       await server.close();
     }
