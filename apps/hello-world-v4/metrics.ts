@@ -1,0 +1,55 @@
+// Step 4: v3's wrapper, plus one event per request written to a log, as a system that keeps
+// every request would. Written at once, each event costs a write(2); buffered, 30 or so share
+// one. Either way each request pays to build an event that v3's counters never needed.
+import { openSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
+import { pino, type Logger } from 'pino';
+import { outcome, record, requestsInFlight } from '../../lib/http-metrics.js';
+import { logger } from '../../lib/logger.js';
+import { type Handler, runHandler } from '../../lib/respond.js';
+import { routeOf } from '../../lib/routes.js';
+
+// /dev/null by default, so that what the events cost is the writing, not a terminal or a disk.
+const EVENTS_FILE = process.env['REQUEST_EVENTS_FILE'] ?? '/dev/null';
+// 4 KiB holds about 30 events: one write(2) where the synchronous log makes 30.
+const BUFFER_BYTES = 4096;
+
+function openEvents(): number {
+  try {
+    return openSync(EVENTS_FILE, 'a');
+  } catch (err) {
+    process.stderr.write(`REQUEST_EVENTS_FILE=${EVENTS_FILE} cannot be opened for writing: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+// sync: one write(2) per event. Buffered: pino writes on a full buffer and flushes the rest
+// when the process exits.
+export function eventLog({ sync }: { sync: boolean }): Logger {
+  const destination = pino.destination({ dest: openEvents(), sync, minLength: sync ? 0 : BUFFER_BYTES });
+  // A full disk costs the events, never a request.
+  destination.on('error', (err: Error) => {
+    logger.error({ err }, 'request events cannot be written');
+  });
+  return pino({ base: { pid: process.pid } }, destination);
+}
+
+function reportEvent(events: Logger, req: Parameters<RequestListener>[0], status: number, start: bigint): void {
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  events.info({ method: req.method, route: routeOf(req.url), status, seconds }, 'request');
+}
+
+export function application(app: Handler, events: Logger): RequestListener {
+  return function timedApplication(req, res) {
+    const start = process.hrtime.bigint();
+    requestsInFlight.inc();
+    // 'close' is emitted exactly once per response, whether it finished, failed or was cut off.
+    res.once('close', () => {
+      requestsInFlight.dec();
+      const status = outcome(res);
+      record(req, status, start);
+      reportEvent(events, req, status, start);
+    });
+    runHandler(app, req, res);
+  };
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { costPerRequest, type Cost } from './helpers/cost.js';
+import { ok, sample, scrape } from './helpers/metrics.js';
+import { launch, type Launched } from './helpers/servers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'events-'));
+after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+function events(file: string): { route: string; status: number; seconds: number; msg: string }[] {
+  const text = readFileSync(file, 'utf8');
+  return text === '' ? [] : text.trimEnd().split('\n').map((l) => JSON.parse(l) as { route: string; status: number; seconds: number; msg: string });
+}
+
+async function requests(url: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) assert.equal(await (await fetch(`${url}/`)).text(), 'Hello World!');
+}
+
+describe('hello-world-v4: one event per request', () => {
+  it('app-1 writes each event as its request completes', async () => {
+    const file = join(dir, 'app-1.log');
+    const server = await launch(['hello-world-v4/app-1'], { REQUEST_EVENTS_FILE: file });
+    try {
+      await requests(server.url, 25);
+      const written = events(file);
+      assert.equal(written.length, 25);
+      assert.deepEqual(written.map((e) => [e.msg, e.route, e.status]), Array(25).fill(['request', '/', 200]));
+      assert.ok(written.every((e) => e.seconds > 0 && e.seconds < 1));
+      assert.equal(sample(await scrape(server.url), 'http_requests_total', ok()), 25);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('app-2 holds events until 4 KiB are pending, and writes the rest when the process stops', async () => {
+    const file = join(dir, 'app-2.log');
+    const server = await launch(['hello-world-v4/app-2'], { REQUEST_EVENTS_FILE: file });
+    await requests(server.url, 25); // about 3.6 KiB of events
+    assert.equal(events(file).length, 0);
+    await server.close();
+    assert.equal(await server.exited, 0);
+    assert.equal(events(file).length, 25);
+  });
+
+  it('fails at start-up, naming the setting, when the events file cannot be opened', async () => {
+    await assert.rejects(launch(['hello-world-v4/app-1'], { REQUEST_EVENTS_FILE: join(dir, 'missing', 'x.log') }), /REQUEST_EVENTS_FILE=.*missing\/x\.log cannot be opened/);
+  });
+});
+
+// The same load, at the same rate and in the same window, on v3 (counters only) and on both
+// v4 apps. CPU time per request, not throughput: a busy machine slows all three alike.
+describe('what an event per request costs', () => {
+  const variants = ['hello-world-v3/app-2', 'hello-world-v4/app-1', 'hello-world-v4/app-2'];
+  let servers: Launched[];
+  let v3: Cost, sync: Cost, buffered: Cost;
+  before(async () => {
+    servers = await Promise.all(variants.map((v) => launch([v])));
+    const costs = await costPerRequest(servers.map((s) => ({ url: s.url, pid: s.child.pid ?? 0 })), 20_000, 1500);
+    [v3, sync, buffered] = costs as [Cost, Cost, Cost];
+    for (const [i, c] of costs.entries()) console.log(`${variants[i] ?? ''}: ${c.cpuMicros.toFixed(1)} µs CPU, ${c.writes.toFixed(2)} writes per request`);
+  });
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it('counts every request of the load', () => {
+    for (const c of [v3, sync, buffered]) assert.equal(c.requests, 20_000);
+  });
+
+  it('app-1 makes one write(2) per event on top of the response; app-2 one per 30 events or so', () => {
+    assert.ok(sync.writes - v3.writes > 0.95 && sync.writes - v3.writes < 1.05, `sync: ${sync.writes} vs ${v3.writes}`);
+    assert.ok(buffered.writes - v3.writes < 0.1, `buffered: ${buffered.writes} vs ${v3.writes}`);
+  });
+
+  it('both cost more CPU per request than v3, whose counters are the batch', () => {
+    assert.ok(sync.cpuMicros > v3.cpuMicros * 1.05, `sync ${sync.cpuMicros} vs v3 ${v3.cpuMicros}`);
+    assert.ok(buffered.cpuMicros > v3.cpuMicros * 1.05, `buffered ${buffered.cpuMicros} vs v3 ${v3.cpuMicros}`);
+  });
+
+  it('buffering saves the writes but not the CPU: building the event is the cost', () => {
+    const ratio = buffered.cpuMicros / sync.cpuMicros;
+    assert.ok(ratio > 0.9 && ratio < 1.1, `buffered/sync CPU per request ${ratio.toFixed(3)}`);
+  });
+});
