@@ -1,6 +1,12 @@
+import cluster from 'node:cluster';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+
+// Under --workers, each worker's number (1 to N, kept when a worker is replaced) labels its
+// process metrics, so Process Info shows every worker's CPU and memory, not their sum.
+export const WORKER_ENV = 'LAB_WORKER';
+const worker = cluster.isWorker ? process.env[WORKER_ENV] : undefined;
 
 // The one registry /metrics serves. Every process exposes Node's own metrics (CPU, memory,
 // event-loop delay, GC), even the uninstrumented hello-world-v1: Process Info needs them all.
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+collectDefaultMetrics({ register: registry, labels: worker === undefined ? {} : { worker } });

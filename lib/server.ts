@@ -1,21 +1,36 @@
 import { createServer } from 'node:http';
-import { LogController, fastify } from 'fastify';
+import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { logger } from './logger.js';
 import { registry } from './registry.js';
 import { type Handler, runHandler } from './respond.js';
 
 export const METRICS_PATH = '/metrics';
+// Typed as fastify's own logger interface, so a variant's plugin fits either server.
+const loggerInstance: FastifyBaseLogger = logger;
 
-function isMetricsPath(url: string | undefined): boolean {
+export function isMetricsPath(url: string | undefined): boolean {
   return url === METRICS_PATH || url?.startsWith(`${METRICS_PATH}?`) === true;
+}
+
+export interface ServerOptions {
+  // Where a scrape's text comes from: this process's registry, or under --workers the
+  // primary's aggregate of every worker's (lib/cluster.ts).
+  metrics?: () => Promise<string>;
+}
+
+function serveMetrics(app: FastifyInstance, { metrics = () => registry.metrics() }: ServerOptions): void {
+  app.get(METRICS_PATH, async (_request, reply) => {
+    void reply.type(registry.contentType);
+    return metrics();
+  });
 }
 
 // fastify owns the server and serves /metrics; every other request goes straight to the
 // variant's request listener, so a scrape is never one of the app's requests and the app pays
 // nothing for the framework.
-export function buildServer(application: Handler) {
+export function buildServer(application: Handler, options: ServerOptions = {}) {
   const app = fastify({
-    loggerInstance: logger,
+    loggerInstance,
     // A log line per request is a lesson of its own (the per-request reporting step).
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (fastifyHandler) =>
@@ -29,10 +44,15 @@ export function buildServer(application: Handler) {
         runHandler(application, req, res);
       }),
   });
+  serveMetrics(app, options);
+  return app;
+}
 
-  app.get(METRICS_PATH, async (_request, reply) => {
-    void reply.type(registry.contentType);
-    return registry.metrics();
-  });
+// A variant written as a fastify plugin: fastify routes every request. The plugin is
+// registered in its own context, so its hooks see its routes and never a scrape of /metrics.
+export function buildFrameworkServer(plugin: FastifyPluginAsync, options: ServerOptions = {}) {
+  const app = fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) });
+  serveMetrics(app, options);
+  void app.register(plugin);
   return app;
 }

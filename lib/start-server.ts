@@ -1,17 +1,24 @@
 // The launcher, as `mod_wsgi-express start-server` is for the Python workshop:
 //   npm run start-server -- hello-world-v3/app-1 --port 8000
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { aggregateFromPrimary, runPrimary } from './cluster.js';
 import { logger } from './logger.js';
-import { buildServer } from './server.js';
+import { buildFrameworkServer, buildServer } from './server.js';
+import { WORKER_ENV } from './registry.js';
 import { APPS_DIR, VariantError, listVariants, loadVariant } from './variants.js';
 
 // Under Docker's default 10 s stop timeout, with a second to spare for the exit itself.
 const DRAIN_MS = 9000;
 
-const USAGE = `usage: npm run start-server -- VARIANT [--port 8000] [--host 127.0.0.1] [--apps-dir DIR]
+// One worker per core is the usual ceiling; 64 only stops a typo from forking thousands.
+const MAX_WORKERS = 64;
+
+const USAGE = `usage: npm run start-server -- VARIANT [--port 8000] [--host 127.0.0.1] [--workers 0] [--apps-dir DIR]
   VARIANT     one of the apps, e.g. hello-world-v1 or hello-world-v3/app-1
   --port      TCP port to listen on, 0-65535 (0 picks a free one); default 8000
   --host      address to listen on; default 127.0.0.1 (0.0.0.0 inside a container)
+  --workers   worker processes sharing the port (node:cluster), 1-${MAX_WORKERS}; default 0: serve in this process
   --apps-dir  where the variants are found; default the repository's apps/`;
 
 function usageError(message: string, appsDir = APPS_DIR): never {
@@ -32,6 +39,7 @@ function parse() {
       options: {
         port: { type: 'string', default: '8000' },
         host: { type: 'string', default: '127.0.0.1' },
+        workers: { type: 'string', default: '0' },
         'apps-dir': { type: 'string', default: APPS_DIR },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -54,9 +62,23 @@ if (!/^\d+$/.test(values.port) || port > 65535) {
   usageError(`--port must be a whole number from 0 to 65535, not "${values.port}"`, appsDir);
 }
 
-let application;
+const workers = Number(values.workers);
+if (!/^\d+$/.test(values.workers) || workers > MAX_WORKERS) {
+  usageError(`--workers must be a whole number from 0 to ${MAX_WORKERS}, not "${values.workers}"`, appsDir);
+}
+
+if (workers > 0 && cluster.isPrimary) {
+  // The primary never loads the app: a bad variant is still reported here, before any fork.
+  if (!listVariants(appsDir).has(variant)) usageError(`unknown variant "${variant}"`, appsDir);
+  runPrimary({ variant, workers, host: values.host, drainMs: DRAIN_MS });
+} else {
+  await serve();
+}
+
+async function serve(): Promise<void> {
+let loaded;
 try {
-  application = await loadVariant(variant, appsDir);
+  loaded = await loadVariant(variant, appsDir);
 } catch (err) {
   if (err instanceof VariantError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
     usageError((err as Error).message, appsDir);
@@ -64,7 +86,8 @@ try {
   throw err;
 }
 
-const server = buildServer(application);
+const options = cluster.isWorker ? { metrics: aggregateFromPrimary() } : {};
+const server = 'plugin' in loaded ? buildFrameworkServer(loaded.plugin, options) : buildServer(loaded.application, options);
 try {
   await server.listen({ port, host: values.host });
 } catch (err) {
@@ -75,7 +98,10 @@ try {
 const address = server.server.address();
 const bound = typeof address === 'object' && address !== null ? address.port : port;
 const shownHost = values.host.includes(':') ? `[${values.host}]` : values.host;
-logger.info(
+if (cluster.isWorker) {
+  // The primary announces the address once every worker listens.
+  logger.info({ variant, worker: process.env[WORKER_ENV] }, `worker ${process.env[WORKER_ENV] ?? ''} listening`);
+} else logger.info(
   { variant, host: values.host, port: bound, url: `http://${shownHost}:${bound}/`, metrics: `http://${shownHost}:${bound}/metrics`, node: process.version },
   `serving ${variant} at http://${shownHost}:${bound}/`,
 );
@@ -102,3 +128,4 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
 }
 process.once('SIGTERM', (signal) => void stop(signal));
 process.once('SIGINT', (signal) => void stop(signal));
+}

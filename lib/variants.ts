@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Handler } from './respond.js';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,15 +26,18 @@ export function listVariants(appsDir = APPS_DIR): Map<string, string> {
   return variants;
 }
 
-export async function loadVariant(name: string, appsDir = APPS_DIR): Promise<Handler> {
+// A variant is a request listener (`application`), the interface every Node framework plugs
+// into, or a fastify plugin (`plugin`) for the step that times requests with fastify's hooks.
+export type Variant = { application: Handler } | { plugin: FastifyPluginAsync };
+
+export async function loadVariant(name: string, appsDir = APPS_DIR): Promise<Variant> {
   const variants = listVariants(appsDir);
   const file = variants.get(name);
   if (file === undefined) {
     throw new VariantError(`unknown variant "${name}"; choose one of: ${[...variants.keys()].join(', ')}`);
   }
-  const module = (await import(pathToFileURL(file).href)) as { application?: unknown };
-  if (typeof module.application !== 'function') {
-    throw new VariantError(`${file} exports no request listener named "application"`);
-  }
-  return module.application as Handler;
+  const module = (await import(pathToFileURL(file).href)) as { application?: unknown; plugin?: unknown };
+  if (typeof module.application === 'function') return { application: module.application as Handler };
+  if (typeof module.plugin === 'function') return { plugin: module.plugin as FastifyPluginAsync };
+  throw new VariantError(`${file} exports neither a request listener named "application" nor a fastify plugin named "plugin"`);
 }
