@@ -1,0 +1,15 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { notFound } from '../../lib/respond.js';
+import { routeOf } from '../../lib/routes.js';
+import './metrics.js';
+
+function helloWorld(req: IncomingMessage, res: ServerResponse): void {
+  if (routeOf(req.url) !== '/') {
+    notFound(res);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end('Hello World!');
+}
+
+export const application = helloWorld;

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { costPerRequest, type Cost } from './helpers/cost.js';
+import { ok, sample, scrape } from './helpers/metrics.js';
+import { launch, type Launched } from './helpers/servers.js';
+
+const REQUESTS = 20;
+
+async function recorded(url: string, labels = ok()): Promise<{ count: number; meanMs: number }> {
+  const text = await scrape(url);
+  const count = sample(text, 'http_request_duration_seconds_count', labels);
+  return { count, meanMs: (sample(text, 'http_request_duration_seconds_sum', labels) / count) * 1000 };
+}
+
+// A client that gives up 20 ms into the 50 ms wait, before any byte of the body.
+function hangUp(url: string): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/`, { agent: false });
+    req.on('error', () => { resolve(); });
+    req.end();
+    setTimeout(() => { req.destroy(); }, 20);
+  });
+}
+
+const streamed = { v3: 'hello-world-v3/app-1', channel: 'hello-world-v5/app-1', hooks: 'hello-world-v6/app-1' };
+
+describe('server and framework events, with no wrapper around the app', () => {
+  let servers: Record<keyof typeof streamed, Launched>;
+  before(async () => {
+    const [v3, channel, hooks] = await Promise.all(Object.values(streamed).map((v) => launch([v])));
+    if (v3 === undefined || channel === undefined || hooks === undefined) throw new Error('not launched');
+    servers = { v3, channel, hooks };
+  });
+  after(() => Promise.all(Object.values(servers).map((s) => s.close())));
+
+  it('agree with the v3 wrapper on the 50 ms streamed body, and never count a scrape', async () => {
+    await Promise.all(Object.values(servers).map(async (s) => {
+      await scrape(s.url);
+      for (let i = 0; i < REQUESTS; i++) assert.equal(await (await fetch(`${s.url}/`)).text(), 'Hello World!');
+    }));
+    for (const [name, s] of Object.entries(servers)) {
+      const { count, meanMs } = await recorded(s.url);
+      assert.equal(count, REQUESTS, name);
+      assert.ok(meanMs >= 50 && meanMs <= 80, `${name}: recorded mean ${meanMs.toFixed(2)} ms should be 50-80 ms`);
+    }
+  });
+
+  it('a client that hangs up: the wrapper and fastify record a 499; the channel publishes nothing', async () => {
+    await Promise.all(Object.values(servers).map((s) => hangUp(s.url)));
+    await sleep(100); // the 50 ms wait runs out and the server sees the closed socket
+    const hungUp = { method: 'GET', route: '/', status_code: '499' };
+    assert.equal((await recorded(servers.v3.url, hungUp)).count, 1);
+    assert.equal((await recorded(servers.hooks.url, hungUp)).count, 1);
+    const channel = await scrape(servers.channel.url);
+    assert.equal(sample(channel, 'http_requests_total', hungUp), 0);
+    assert.equal(sample(channel, 'http_requests_total', ok()), REQUESTS);
+  });
+});
+
+// What each way of timing costs, under the same load in the same window: CPU per request.
+describe('what the events cost', () => {
+  const variants = ['hello-world-v3/app-2', 'hello-world-v5/app-2', 'hello-world-v6/app-2'];
+  let servers: Launched[];
+  let v3: Cost, channel: Cost, hooks: Cost;
+  before(async () => {
+    servers = await Promise.all(variants.map((v) => launch([v])));
+    const costs = await costPerRequest(servers.map((s) => ({ url: s.url, pid: s.child.pid ?? 0 })), 20_000, 1500);
+    [v3, channel, hooks] = costs as [Cost, Cost, Cost];
+    for (const [i, c] of costs.entries()) console.log(`${variants[i] ?? ''}: ${c.cpuMicros.toFixed(1)} µs CPU per request`);
+  });
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it('counts every request of the load', () => {
+    for (const c of [v3, channel, hooks]) assert.equal(c.requests, 20_000);
+  });
+
+  it('the channel subscriber costs about what the wrapper costs', () => {
+    const ratio = channel.cpuMicros / v3.cpuMicros;
+    assert.ok(ratio > 0.9 && ratio < 1.1, `channel/wrapper CPU per request ${ratio.toFixed(3)}`);
+  });
+
+  it('the fastify app, hooks and all, costs more CPU per request than the bare listener with the wrapper', () => {
+    assert.ok(hooks.cpuMicros > v3.cpuMicros * 1.05, `fastify ${hooks.cpuMicros} vs wrapper ${v3.cpuMicros}`);
+  });
+});
