@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginCallback } from 'fastify';
 import type { Handler } from './respond.js';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,7 +28,7 @@ export function listVariants(appsDir = APPS_DIR): Map<string, string> {
 
 // A variant is a request listener (`application`), the interface every Node framework plugs
 // into, or a fastify plugin (`plugin`) for the step that times requests with fastify's hooks.
-export type Variant = { application: Handler } | { plugin: FastifyPluginAsync };
+export type Variant = { application: Handler } | { plugin: FastifyPluginCallback };
 
 export async function loadVariant(name: string, appsDir = APPS_DIR): Promise<Variant> {
   const variants = listVariants(appsDir);
@@ -38,6 +38,6 @@ export async function loadVariant(name: string, appsDir = APPS_DIR): Promise<Var
   }
   const module = (await import(pathToFileURL(file).href)) as { application?: unknown; plugin?: unknown };
   if (typeof module.application === 'function') return { application: module.application as Handler };
-  if (typeof module.plugin === 'function') return { plugin: module.plugin as FastifyPluginAsync };
+  if (typeof module.plugin === 'function') return { plugin: module.plugin as FastifyPluginCallback };
   throw new VariantError(`${file} exports neither a request listener named "application" nor a fastify plugin named "plugin"`);
 }
