@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { costPerRequest, type Cost } from './helpers/cost.js';
 import { ok, sample, scrape } from './helpers/metrics.js';
 import { launch, type Launched } from './helpers/servers.js';
 
@@ -56,32 +55,5 @@ describe('server and framework events, with no wrapper around the app', () => {
     const channel = await scrape(servers.channel.url);
     assert.equal(sample(channel, 'http_requests_total', hungUp), 0);
     assert.equal(sample(channel, 'http_requests_total', ok()), REQUESTS);
-  });
-});
-
-// What each way of timing costs, under the same load in the same window: CPU per request.
-describe('what the events cost', () => {
-  const variants = ['hello-world-v3/app-2', 'hello-world-v5/app-2', 'hello-world-v6/app-2'];
-  let servers: Launched[];
-  let v3: Cost, channel: Cost, hooks: Cost;
-  before(async () => {
-    servers = await Promise.all(variants.map((v) => launch([v])));
-    const costs = await costPerRequest(servers.map((s) => ({ url: s.url, pid: s.child.pid ?? 0 })), 20_000, 1500);
-    [v3, channel, hooks] = costs as [Cost, Cost, Cost];
-    for (const [i, c] of costs.entries()) console.log(`${variants[i] ?? ''}: ${c.cpuMicros.toFixed(1)} µs CPU per request`);
-  });
-  after(() => Promise.all(servers.map((s) => s.close())));
-
-  it('counts every request of the load', () => {
-    for (const c of [v3, channel, hooks]) assert.equal(c.requests, 20_000);
-  });
-
-  it('the channel subscriber costs about what the wrapper costs', () => {
-    const ratio = channel.cpuMicros / v3.cpuMicros;
-    assert.ok(ratio > 0.9 && ratio < 1.1, `channel/wrapper CPU per request ${ratio.toFixed(3)}`);
-  });
-
-  it('the fastify app, hooks and all, costs more CPU per request than the bare listener with the wrapper', () => {
-    assert.ok(hooks.cpuMicros > v3.cpuMicros * 1.05, `fastify ${hooks.cpuMicros} vs wrapper ${v3.cpuMicros}`);
   });
 });

@@ -1,6 +1,6 @@
-// What a request costs a server process, measured rather than timed: CPU seconds (from the
-// process's own /metrics) and write(2) calls (from /proc/PID/io) per request, for several
-// servers loaded at the same rate in the same window, so that a busy machine slows all alike.
+// What a request costs a server process in write(2) calls (from /proc/PID/io), for several
+// servers loaded at the same rate in the same window. (CPU per request is read from
+// Prometheus, as the dashboards show it: see steps-prometheus.test.ts.)
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { ok, sample, scrape } from './metrics.js';
@@ -12,7 +12,6 @@ export interface Target {
 
 export interface Cost {
   requests: number;
-  cpuMicros: number; // CPU per request, µs
   writes: number; // write(2) calls per request
 }
 
@@ -21,10 +20,9 @@ function writeCalls(pid: number): number {
   return Number(line?.split(/\s+/)[1]);
 }
 
-async function reading(target: Target): Promise<{ cpu: number; requests: number; writes: number }> {
+async function reading(target: Target): Promise<{ requests: number; writes: number }> {
   const text = await scrape(target.url);
   return {
-    cpu: sample(text, 'process_cpu_seconds_total'),
     requests: sample(text, 'http_requests_total', ok()),
     writes: writeCalls(target.pid),
   };
@@ -35,7 +33,7 @@ async function load(targets: Target[], amount: number, rate: number): Promise<vo
 }
 
 // A warm-up first, so the JIT has compiled the request path before anything is counted.
-export async function costPerRequest(targets: Target[], amount: number, rate: number): Promise<Cost[]> {
+export async function writesPerRequest(targets: Target[], amount: number, rate: number): Promise<Cost[]> {
   await load(targets, Math.ceil(amount / 4), rate);
   const before = await Promise.all(targets.map(reading));
   await load(targets, amount, rate);
@@ -44,8 +42,8 @@ export async function costPerRequest(targets: Target[], amount: number, rate: nu
     const b = before[i];
     const a = after[i];
     if (a === undefined || b === undefined) throw new Error('no reading');
-    // The scrape between the readings is one request's worth of CPU and writes: negligible.
+    // The scrape between the readings adds a few writes to thousands: negligible.
     const requests = a.requests - b.requests;
-    return { requests, cpuMicros: ((a.cpu - b.cpu) / requests) * 1e6, writes: (a.writes - b.writes) / requests };
+    return { requests, writes: (a.writes - b.writes) / requests };
   });
 }

@@ -1,0 +1,72 @@
+// A real Prometheus (the Debian binary) scraping launched servers every second, and PromQL
+// against it: what a dashboard panel would show, read by a test.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Prometheus {
+  // One instant query, evaluated at `at` (Unix seconds; default now): label sets and values.
+  query(promql: string, at?: number): Promise<{ metric: Record<string, string>; value: number }[]>;
+  // Waits until every target has been scraped at least once after this call.
+  scraped(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+// jobs: job name (the compose service) to the base URL of a launched server.
+export async function startPrometheus(jobs: Record<string, string>): Promise<Prometheus> {
+  const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
+  const scrapeConfigs = Object.entries(jobs).map(([job, url]) => `  - job_name: ${job}\n    static_configs: [{ targets: ['${new URL(url).host}'] }]`);
+  writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n${scrapeConfigs.join('\n')}\n`);
+  const port = await freePort();
+  const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  const base = `http://127.0.0.1:${port}`;
+
+  async function api<T>(path: string): Promise<T> {
+    const res = await fetch(`${base}${path}`);
+    const body = (await res.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`${path}: ${body.error ?? res.status}`);
+    return body.data;
+  }
+  async function lastScrapes(): Promise<number[]> {
+    const { activeTargets } = await api<{ activeTargets: { lastScrape: string; health: string }[] }>('/api/v1/targets');
+    return activeTargets.map((t) => (t.health === 'up' ? Date.parse(t.lastScrape) : 0));
+  }
+
+  for (let i = 0; ; i++) {
+    try {
+      if ((await lastScrapes()).length === Object.keys(jobs).length) break;
+    } catch (err) {
+      if (i > 100) throw err;
+    }
+    await sleep(100);
+  }
+  return {
+    async query(promql, at = Date.now() / 1000) {
+      const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(promql)}&time=${at}`);
+      return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    async scraped() {
+      const since = Date.now();
+      while (!(await lastScrapes()).every((t) => t > since)) await sleep(200);
+      return Date.now() / 1000;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

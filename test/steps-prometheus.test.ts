@@ -1,0 +1,148 @@
+// What the workshop pages for steps 4 to 6 say the learner will see, read back from a real
+// Prometheus that scraped the real servers under real load: the dashboards' data.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import autocannon from 'autocannon';
+import { startPrometheus, type Prometheus } from './helpers/prometheus.js';
+import { launch, type Launched } from './helpers/servers.js';
+
+// Services as docker-compose.yml names them, and how each is launched.
+const SERVICES: Record<string, string[]> = {
+  'hello-world-v3-1': ['hello-world-v3/app-1'],
+  'hello-world-v3-2': ['hello-world-v3/app-2'],
+  'hello-world-v3-2-workers': ['hello-world-v3/app-2', '--workers', '2'],
+  'hello-world-v4-1': ['hello-world-v4/app-1'],
+  'hello-world-v4-2': ['hello-world-v4/app-2'],
+  'hello-world-v5-1': ['hello-world-v5/app-1'],
+  'hello-world-v5-2': ['hello-world-v5/app-2'],
+  'hello-world-v6-1': ['hello-world-v6/app-1'],
+  'hello-world-v6-2': ['hello-world-v6/app-2'],
+};
+
+interface Stack {
+  prometheus: Prometheus;
+  servers: Record<string, Launched>;
+  // A value per service, as `sum by (job)` gives it.
+  byJob(promql: string, at: number): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+async function stack(services: string[]): Promise<Stack> {
+  const launched = await Promise.all(services.map((s) => launch(SERVICES[s] ?? [])));
+  const servers = Object.fromEntries(services.map((s, i) => [s, launched[i] as Launched]));
+  const prometheus = await startPrometheus(Object.fromEntries(services.map((s) => [s, servers[s]?.url ?? ''])));
+  return {
+    prometheus,
+    servers,
+    async byJob(promql, at) {
+      const rows = await prometheus.query(`sum by (job) (${promql})`, at);
+      return Object.fromEntries(rows.map((r) => [r.metric['job'] ?? '', r.value]));
+    },
+    async stop() {
+      await prometheus.stop();
+      await Promise.all(launched.map((s) => s.close()));
+    },
+  };
+}
+
+// The same load on every service at once, so a busy machine slows them all alike; CPU per
+// request from Prometheus's samples at the start and the end of the load.
+async function cpuPerRequest(s: Stack, services: string[], amount: number, rate: number): Promise<Record<string, number>> {
+  const load = (n: number) => Promise.all(services.map((name) => autocannon({ url: `${s.servers[name]?.url ?? ''}/`, amount: n, connections: 3, overallRate: rate })));
+  await load(amount / 4); // warm-up: the JIT compiles the request path before anything counts
+  const t0 = await s.prometheus.scraped();
+  await load(amount);
+  const t1 = await s.prometheus.scraped();
+  const [cpu0, cpu1, req0, req1] = await Promise.all([
+    s.byJob('process_cpu_seconds_total', t0), s.byJob('process_cpu_seconds_total', t1),
+    s.byJob('http_requests_total', t0), s.byJob('http_requests_total', t1),
+  ]);
+  return Object.fromEntries(services.map((name) => {
+    const requests = (req1[name] ?? 0) - (req0[name] ?? 0);
+    assert.equal(requests, amount, `${name} counted ${requests} of ${amount} requests`);
+    return [name, (((cpu1[name] ?? 0) - (cpu0[name] ?? 0)) / requests) * 1e6];
+  }));
+}
+
+describe('page "Reporting every request": Process Info under the same load', () => {
+  const services = ['hello-world-v3-2', 'hello-world-v4-1', 'hello-world-v4-2'];
+  let s: Stack;
+  let cpu: Record<string, number>;
+  before(async () => {
+    s = await stack(services);
+    cpu = await cpuPerRequest(s, services, 20_000, 1000);
+    console.log(cpu);
+  });
+  after(() => s.stop());
+
+  it('hello-world-v4-1 and v4-2 use more CPU per request than hello-world-v3-2', () => {
+    for (const v4 of ['hello-world-v4-1', 'hello-world-v4-2']) {
+      assert.ok((cpu[v4] ?? 0) > (cpu['hello-world-v3-2'] ?? 0) * 1.05, `${v4}: ${cpu[v4]} µs vs ${cpu['hello-world-v3-2']} µs`);
+    }
+  });
+
+  it('hello-world-v4-2 (buffered) uses about as much as hello-world-v4-1', () => {
+    const ratio = (cpu['hello-world-v4-2'] ?? 0) / (cpu['hello-world-v4-1'] ?? 1);
+    assert.ok(ratio > 0.9 && ratio < 1.1, `buffered/sync ${ratio.toFixed(3)}`);
+  });
+});
+
+describe('page "Benchmarks that mislead": two workers, one scrape', () => {
+  let s: Stack;
+  before(async () => (s = await stack(['hello-world-v3-2', 'hello-world-v3-2-workers'])));
+  after(() => s.stop());
+
+  it('Raw Requests counts exactly the 1,000 requests sent to two workers, in one series', async () => {
+    const t0 = await s.prometheus.scraped();
+    const result = await autocannon({ url: `${s.servers['hello-world-v3-2-workers']?.url ?? ''}/`, amount: 1000, connections: 8 });
+    assert.equal(result['2xx'], 1000);
+    const t1 = await s.prometheus.scraped();
+    const series = await s.prometheus.query('http_requests_total{job="hello-world-v3-2-workers"}', t1);
+    assert.equal(series.length, 1);
+    const before = await s.byJob('http_requests_total{job="hello-world-v3-2-workers"}', t0);
+    assert.equal((series[0]?.value ?? 0) - (before['hello-world-v3-2-workers'] ?? 0), 1000);
+  });
+
+  it('Process Info shows each worker of the service, and both worked', async () => {
+    const at = await s.prometheus.scraped();
+    const rows = await s.prometheus.query('increase(process_cpu_seconds_total{job="hello-world-v3-2-workers"}[1m])', at);
+    assert.deepEqual(rows.map((r) => r.metric['worker']).sort(), ['1', '2']);
+    for (const r of rows) assert.ok(r.value > 0, `worker ${r.metric['worker'] ?? ''}`);
+  });
+
+  it('the two workers together spend at least as much CPU per request as one process', async () => {
+    const cpu = await cpuPerRequest(s, ['hello-world-v3-2', 'hello-world-v3-2-workers'], 20_000, 1000);
+    console.log(cpu);
+    assert.ok((cpu['hello-world-v3-2-workers'] ?? 0) > (cpu['hello-world-v3-2'] ?? 0) * 0.95, JSON.stringify(cpu));
+  });
+});
+
+describe('page "Request events": server and framework events', () => {
+  const streamed = ['hello-world-v3-1', 'hello-world-v5-1', 'hello-world-v6-1'];
+  const plain = ['hello-world-v3-2', 'hello-world-v5-2', 'hello-world-v6-2'];
+  let s: Stack;
+  before(async () => (s = await stack([...streamed, ...plain])));
+  after(() => s.stop());
+
+  it('Raw Requests shows 0.05 s for the streamed body, from the channel and the hooks as from the wrapper', async () => {
+    await Promise.all(streamed.map(async (name) => {
+      for (let i = 0; i < 20; i++) await (await fetch(`${s.servers[name]?.url ?? ''}/`)).text();
+    }));
+    const at = await s.prometheus.scraped();
+    const sum = await s.byJob('http_request_duration_seconds_sum{route="/"}', at);
+    const count = await s.byJob('http_request_duration_seconds_count{route="/"}', at);
+    for (const name of streamed) {
+      assert.equal(count[name], 20, name);
+      const mean = (sum[name] ?? 0) / 20;
+      assert.ok(mean >= 0.05 && mean <= 0.08, `${name}: mean ${mean} s`);
+    }
+  });
+
+  it('the channel costs about what the wrapper costs; the fastify app costs more', async () => {
+    const cpu = await cpuPerRequest(s, plain, 20_000, 1000);
+    console.log(cpu);
+    const channel = (cpu['hello-world-v5-2'] ?? 0) / (cpu['hello-world-v3-2'] ?? 1);
+    assert.ok(channel > 0.9 && channel < 1.1, `channel/wrapper ${channel.toFixed(3)}`);
+    assert.ok((cpu['hello-world-v6-2'] ?? 0) > (cpu['hello-world-v3-2'] ?? 0) * 1.05, JSON.stringify(cpu));
+  });
+});
