@@ -126,6 +126,9 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   logger.info('stopped');
   process.exit(0);
 }
-process.once('SIGTERM', (signal) => void stop(signal));
-process.once('SIGINT', (signal) => void stop(signal));
+// A worker can get the signal twice: from the terminal's Ctrl-C or a process-group kill, and
+// again from the primary. It drains once and ignores the repeat; alone, a second signal kills.
+const listen = cluster.isWorker ? process.on.bind(process) : process.once.bind(process);
+listen('SIGTERM', (signal) => void stop(signal));
+listen('SIGINT', (signal) => void stop(signal));
 }

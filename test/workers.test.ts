@@ -47,6 +47,18 @@ describe('--workers: node:cluster workers sharing one port', () => {
     assert.equal(stopped.size, 2);
   });
 
+  it('drains once when SIGTERM reaches the whole process group, as from timeout(1) or kill -- -PGID', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'lib/start-server.ts', 'hello-world-v3/app-2', '--port', '0', '--workers', '2'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(child, 'exit');
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await until('all workers', () => out.includes('with 2 workers at'));
+    process.kill(-(child.pid ?? 0), 'SIGTERM');
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0);
+    assert.equal(out.match(/"msg":"stopped"/g)?.length, 2);
+  });
+
   it('replaces a worker that dies, under the same number', async () => {
     const server = await launch(['hello-world-v3/app-2', '--workers', '2']);
     try {
