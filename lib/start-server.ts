@@ -69,66 +69,74 @@ if (!/^\d+$/.test(values.workers) || workers > MAX_WORKERS) {
 
 if (workers > 0 && cluster.isPrimary) {
   // The primary never loads the app: a bad variant is still reported here, before any fork.
-  if (!listVariants(appsDir).has(variant)) usageError(`unknown variant "${variant}"`, appsDir);
+  let known = false;
+  try {
+    known = listVariants(appsDir).has(variant);
+  } catch (err) {
+    usageError((err as Error).message, appsDir);
+  }
+  if (!known) usageError(`unknown variant "${variant}"`, appsDir);
   runPrimary({ variant, workers, host: values.host, drainMs: DRAIN_MS });
 } else {
   await serve();
 }
 
 async function serve(): Promise<void> {
-let loaded;
-try {
-  loaded = await loadVariant(variant, appsDir);
-} catch (err) {
-  if (err instanceof VariantError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-    usageError((err as Error).message, appsDir);
+  let loaded;
+  try {
+    loaded = await loadVariant(variant, appsDir);
+  } catch (err) {
+    if (err instanceof VariantError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      usageError((err as Error).message, appsDir);
+    }
+    throw err;
   }
-  throw err;
-}
 
-const options = cluster.isWorker ? { metrics: aggregateFromPrimary() } : {};
-const server = 'plugin' in loaded ? buildFrameworkServer(loaded.plugin, options) : buildServer(loaded.application, options);
-try {
-  await server.listen({ port, host: values.host });
-} catch (err) {
-  logger.fatal({ err }, `cannot listen on ${values.host}:${port}`);
-  process.exit(1);
-}
-
-const address = server.server.address();
-const bound = typeof address === 'object' && address !== null ? address.port : port;
-const shownHost = values.host.includes(':') ? `[${values.host}]` : values.host;
-if (cluster.isWorker) {
-  // The primary announces the address once every worker listens.
-  logger.info({ variant, worker: process.env[WORKER_ENV] }, `worker ${process.env[WORKER_ENV] ?? ''} listening`);
-} else logger.info(
-  { variant, host: values.host, port: bound, url: `http://${shownHost}:${bound}/`, metrics: `http://${shownHost}:${bound}/metrics`, node: process.version },
-  `serving ${variant} at http://${shownHost}:${bound}/`,
-);
-
-let stopping = false;
-async function stop(signal: NodeJS.Signals): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping: no new connections; letting requests in flight finish');
-  const force = setTimeout(() => {
-    logger.error(`requests still in flight after ${DRAIN_MS / 1000} s; cutting them off`);
-    server.server.closeAllConnections();
+  const options = cluster.isWorker ? { metrics: aggregateFromPrimary() } : {};
+  const server = 'plugin' in loaded ? buildFrameworkServer(loaded.plugin, options) : buildServer(loaded.application, options);
+  try {
+    await server.listen({ port, host: values.host });
+  } catch (err) {
+    logger.fatal({ err }, `cannot listen on ${values.host}:${port}`);
     process.exit(1);
-  }, DRAIN_MS);
-  force.unref();
-  // A keep-alive connection whose request finishes after close() began would otherwise stay
-  // open until its 5 s idle timeout: close each one as soon as it goes idle.
-  const idle = setInterval(() => { server.server.closeIdleConnections(); }, 50);
-  await server.close();
-  clearTimeout(force);
-  clearInterval(idle);
-  logger.info('stopped');
-  process.exit(0);
-}
-// A worker can get the signal twice: from the terminal's Ctrl-C or a process-group kill, and
-// again from the primary. It drains once and ignores the repeat; alone, a second signal kills.
-const listen = cluster.isWorker ? process.on.bind(process) : process.once.bind(process);
-listen('SIGTERM', (signal) => void stop(signal));
-listen('SIGINT', (signal) => void stop(signal));
+  }
+
+  const address = server.server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  const shownHost = values.host.includes(':') ? `[${values.host}]` : values.host;
+  if (cluster.isWorker) {
+    // The primary announces the address once every worker listens.
+    logger.info({ variant, worker: process.env[WORKER_ENV] }, `worker ${process.env[WORKER_ENV] ?? ''} listening`);
+  } else {
+    logger.info(
+      { variant, host: values.host, port: bound, url: `http://${shownHost}:${bound}/`, metrics: `http://${shownHost}:${bound}/metrics`, node: process.version },
+      `serving ${variant} at http://${shownHost}:${bound}/`,
+    );
+  }
+
+  let stopping = false;
+  async function stop(signal: NodeJS.Signals): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new connections; letting requests in flight finish');
+    const force = setTimeout(() => {
+      logger.error(`requests still in flight after ${DRAIN_MS / 1000} s; cutting them off`);
+      server.server.closeAllConnections();
+      process.exit(1);
+    }, DRAIN_MS);
+    force.unref();
+    // A keep-alive connection whose request finishes after close() began would otherwise stay
+    // open until its 5 s idle timeout: close each one as soon as it goes idle.
+    const idle = setInterval(() => { server.server.closeIdleConnections(); }, 50);
+    await server.close();
+    clearTimeout(force);
+    clearInterval(idle);
+    logger.info('stopped');
+    process.exit(0);
+  }
+  // A worker can get the signal twice: from the terminal's Ctrl-C or a process-group kill, and
+  // again from the primary. It drains once and ignores the repeat; alone, a second signal kills.
+  const listen = cluster.isWorker ? process.on.bind(process) : process.once.bind(process);
+  listen('SIGTERM', (signal) => void stop(signal));
+  listen('SIGINT', (signal) => void stop(signal));
 }
