@@ -26,6 +26,9 @@ describe('the launcher', () => {
       assert.ok(listening, 'a log line says where it listens');
       assert.equal(listening['variant'], 'hello-world-v1');
       assert.equal(listening['url'], `${server.url}/`);
+      const metrics = await scrape(server.url);
+      assert.match(metrics, /^process_cpu_seconds_total \d/m, 'Node process metrics are there');
+      assert.ok(!metrics.includes('http_request'), 'no request metrics in the uninstrumented variant');
     } finally {
       await server.close();
     }
