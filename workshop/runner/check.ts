@@ -1,0 +1,168 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { listVariants } from '../../lib/variants.js';
+import { checkBombardier } from './bombardier.js';
+import { type Action, type Page, listPages, parsePage, str } from './pages.js';
+
+export interface Problem {
+  page: string;
+  line: number;
+  message: string;
+}
+
+interface Repo {
+  root: string;
+  services: Set<string>;
+  dashboards: Map<string, Set<string>>;
+  variants: Set<string>;
+}
+
+const LAUNCHER_OPTIONS = new Set(['--port', '--host', '--apps-dir', '--workers']);
+const COMPOSE_VERBS = new Set(['up', 'down', 'ps', 'logs', 'stop', 'start', 'restart', 'run', 'exec', 'top', 'stats']);
+
+function loadRepo(root: string): Repo {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services?: Record<string, unknown> };
+  const dashboards = new Map<string, Set<string>>();
+  const dir = join(root, 'grafana', 'dashboards');
+  for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : []) {
+    const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { uid?: string; templating?: { list?: Array<{ name: string }> } };
+    dashboards.set(json.uid ?? basename(file, '.json'), new Set((json.templating?.list ?? []).map((v) => v.name)));
+  }
+  return { root, services: new Set(Object.keys(compose.services ?? {})), dashboards, variants: new Set(listVariants(join(root, 'apps')).keys()) };
+}
+
+// Splits a command line as a POSIX shell would for the simple commands the pages use.
+export function words(command: string): string[] {
+  return [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+}
+
+function checkCommand(command: string, repo: Repo): string[] {
+  const argv = words(command);
+  const compose = argv[0] === 'docker-compose' ? argv.slice(1) : argv[0] === 'docker' && argv[1] === 'compose' ? argv.slice(2) : undefined;
+  if (compose !== undefined) {
+    const [verb = '', ...rest] = compose;
+    if (!COMPOSE_VERBS.has(verb)) return [`"${verb}" is not a compose command the workshop uses`];
+    const operands = rest.filter((a) => !a.startsWith('-'));
+    if (verb === 'run') {
+      const [service = '', ...args] = rest.filter((a) => a !== '--rm');
+      if (!repo.services.has(service)) return [`docker-compose.yml has no service "${service}"`];
+      if (service !== 'loadgen') return [];
+      const { problems, urls } = checkBombardier(args);
+      for (const url of urls) {
+        const host = URL.canParse(url) ? new URL(url).hostname : '';
+        if (!repo.services.has(host)) problems.push(`loadgen's target ${url} names no compose service`);
+      }
+      return problems;
+    }
+    return operands.filter((s) => !repo.services.has(s)).map((s) => `docker-compose.yml has no service "${s}"`);
+  }
+  if (argv[0] === 'npm' && argv[1] === 'run' && argv[2] === 'start-server') {
+    const [variant = '', ...options] = argv.slice(argv[3] === '--' ? 4 : 3);
+    const problems = repo.variants.has(variant) ? [] : [`"${variant}" is not a variant; choose one of: ${[...repo.variants].join(', ')}`];
+    for (const option of options.filter((o) => o.startsWith('--'))) {
+      if (!LAUNCHER_OPTIONS.has(option.split('=')[0] ?? '')) problems.push(`the launcher has no option ${option}`);
+    }
+    return problems;
+  }
+  if (argv[0] === 'diff' || argv[0] === 'cat') {
+    return argv.slice(1).filter((a) => !a.startsWith('-') && !existsSync(join(repo.root, a))).map((a) => `no file ${a}`);
+  }
+  if (argv[0] === 'curl') return [];
+  return [`"${argv[0] ?? ''}" is not a command the workshop checks; add it to workshop/runner/check.ts`];
+}
+
+function checkDashboardUrl(url: string, repo: Repo): string[] {
+  if (!url.startsWith('{{grafana_url}}/d/')) return ['a dashboard url starts with {{grafana_url}}/d/<uid>'];
+  const parsed = new URL(url.replace('{{grafana_url}}', 'http://grafana'));
+  const uid = parsed.pathname.split('/')[2] ?? '';
+  const variables = repo.dashboards.get(uid);
+  if (variables === undefined) return [`no dashboard with uid "${uid}"; there are: ${[...repo.dashboards.keys()].join(', ')}`];
+  const problems: string[] = [];
+  for (const [key, value] of parsed.searchParams) {
+    if (!key.startsWith('var-')) continue;
+    const name = key.slice(4);
+    if (!variables.has(name)) problems.push(`dashboard "${uid}" has no variable "${name}"`);
+    else if (name === 'variant' && !repo.services.has(value)) problems.push(`var-variant=${value} names no compose service`);
+  }
+  return problems;
+}
+
+function checkAction(action: Action, repo: Repo): string[] {
+  const { kind, body } = action;
+  const file = str(body, 'file');
+  const path = file === undefined ? '' : join(repo.root, file);
+  switch (kind) {
+    case 'terminal:execute': {
+      const command = str(body, 'command');
+      return command === undefined ? ['terminal:execute needs a command'] : checkCommand(command, repo);
+    }
+    case 'terminal:interrupt':
+    case 'terminal:interrupt-all':
+      return [];
+    case 'editor:open-file':
+      return file !== undefined && existsSync(path) ? [] : [`no file ${file ?? '(none given)'}`];
+    case 'editor:select-matching-text': {
+      const text = str(body, 'text');
+      if (file === undefined || !existsSync(path)) return [`no file ${file ?? '(none given)'}`];
+      if (text === undefined) return ['editor:select-matching-text needs a text'];
+      const content = readFileSync(path, 'utf8');
+      const found = body['isRegex'] === true ? new RegExp(text, 'm').test(content) : content.includes(text);
+      return found ? [] : [`${file} has no text matching ${JSON.stringify(text)}`];
+    }
+    case 'dashboard:open-dashboard':
+    case 'dashboard:reload-dashboard': {
+      const url = str(body, 'url');
+      return url === undefined ? [`${kind} needs a url`] : checkDashboardUrl(url, repo);
+    }
+    default:
+      return [`unknown action ${kind}`];
+  }
+}
+
+// A page names the test behind each claim: `Tested by [file](path) "test name"`.
+const TESTED = /Tested by \[([^\]]+)\]\([^)]+\) "([^"]+)"/g;
+
+function checkText(page: Page, text: string, line: number, repo: Repo): Problem[] {
+  const problems: Problem[] = [];
+  for (const [, image] of text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) {
+    if (image !== undefined && !existsSync(resolve(dirname(page.file), image))) problems.push({ page: page.name, line, message: `no image ${image}` });
+  }
+  for (const [, file = '', name = ''] of text.matchAll(TESTED)) {
+    const path = join(repo.root, file);
+    if (!existsSync(path)) problems.push({ page: page.name, line, message: `no test file ${file}` });
+    else if (!readFileSync(path, 'utf8').includes(name)) problems.push({ page: page.name, line, message: `${file} has no test named "${name}"` });
+  }
+  return problems;
+}
+
+export function checkWorkshop(root: string): Problem[] {
+  let repo: Repo;
+  try {
+    repo = loadRepo(root);
+  } catch (err) {
+    return [{ page: 'workshop', line: 0, message: `cannot read the repository the pages point at: ${(err as Error).message}` }];
+  }
+  const problems: Problem[] = [];
+  const pages = listPages(join(root, 'workshop'));
+  if (pages.length === 0) problems.push({ page: 'workshop', line: 0, message: 'no pages' });
+  for (const file of pages) {
+    let page: Page;
+    try {
+      page = parsePage(file);
+    } catch (err) {
+      problems.push({ page: basename(file, '.md'), line: 0, message: (err as Error).message });
+      continue;
+    }
+    for (const block of page.blocks) {
+      if (block.type === 'text') {
+        problems.push(...checkText(page, block.text, block.line, repo));
+        continue;
+      }
+      for (const message of checkAction(block.action, repo)) {
+        problems.push({ page: page.name, line: block.action.line, message: `${block.action.kind}: ${message}` });
+      }
+    }
+  }
+  return problems;
+}
