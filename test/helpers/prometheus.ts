@@ -3,10 +3,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deriveConfig, freePort } from './stack.js';
 
 export interface Prometheus {
   // One instant query, evaluated at `at` (Unix seconds; default now): label sets and values.
@@ -16,19 +16,12 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-// jobs: job name (the compose service) to the base URL of a launched server.
+// jobs: job name (the compose service) to the base URL of a launched server, or host:port.
 export async function startPrometheus(jobs: Record<string, string>): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
-  const scrapeConfigs = Object.entries(jobs).map(([job, url]) => `  - job_name: ${job}\n    static_configs: [{ targets: ['${new URL(url).host}'] }]`);
-  writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n${scrapeConfigs.join('\n')}\n`);
+  // The repository's prometheus/prometheus.yml, pointed at the servers running here.
+  const targets = Object.fromEntries(Object.entries(jobs).map(([job, url]) => [job, URL.canParse(url) ? new URL(url).host : url]));
+  writeFileSync(join(dir, 'prometheus.yml'), deriveConfig(targets));
   const port = await freePort();
   const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
   const exited = once(child, 'exit');
