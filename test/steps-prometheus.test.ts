@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
 import { startPrometheus, type Prometheus } from './helpers/prometheus.js';
 import { launch, type Launched } from './helpers/servers.js';
+import { expand, panelQueries, startProcessExporter } from './helpers/stack.js';
 
 // Services as docker-compose.yml names them, and how each is launched.
 const SERVICES: Record<string, string[]> = {
@@ -27,10 +28,13 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-async function stack(services: string[]): Promise<Stack> {
+async function stack(services: string[], { processes = false } = {}): Promise<Stack> {
   const launched = await Promise.all(services.map((s) => launch(SERVICES[s] ?? [])));
   const servers = Object.fromEntries(services.map((s, i) => [s, launched[i] as Launched]));
-  const prometheus = await startPrometheus(Object.fromEntries(services.map((s) => [s, servers[s]?.url ?? ''])));
+  // The process exporter, with the repository's grouping, for the environment's processes panel.
+  const exporter = processes ? await startProcessExporter() : undefined;
+  const jobs = Object.fromEntries(services.map((s) => [s, servers[s]?.url ?? '']));
+  const prometheus = await startPrometheus(exporter === undefined ? jobs : { ...jobs, 'process-exporter': exporter.hostPort });
   return {
     prometheus,
     servers,
@@ -40,6 +44,7 @@ async function stack(services: string[]): Promise<Stack> {
     },
     async stop() {
       await prometheus.stop();
+      await exporter?.stop();
       await Promise.all(launched.map((s) => s.close()));
     },
   };
@@ -89,7 +94,7 @@ describe('page "Reporting every request": Process Info under the same load', () 
 
 describe('page "Benchmarks that mislead": two workers, one scrape', () => {
   let s: Stack;
-  before(async () => (s = await stack(['hello-world-v3-2', 'hello-world-v3-2-workers'])));
+  before(async () => (s = await stack(['hello-world-v3-2', 'hello-world-v3-2-workers'], { processes: true })));
   after(() => s.stop());
 
   it('Raw Requests counts exactly the 1,000 requests sent to two workers, in one series', async () => {
@@ -108,6 +113,16 @@ describe('page "Benchmarks that mislead": two workers, one scrape', () => {
     const rows = await s.prometheus.query('increase(process_cpu_seconds_total{job="hello-world-v3-2-workers"}[1m])', at);
     assert.deepEqual(rows.map((r) => r.metric['worker']).sort(), ['1', '2']);
     for (const r of rows) assert.ok(r.value > 0, `worker ${r.metric['worker'] ?? ''}`);
+  });
+
+  it("CPU of the environment's processes shows the two-worker service apart from the single process", async () => {
+    const at = await s.prometheus.scraped();
+    const panel = panelQueries('process-info').find((q) => q.panel === 'CPU of the environment\'s processes');
+    const rows = await s.prometheus.query(expand(panel?.expr ?? '', {}, { scrape: 1, interval: 30 }), at);
+    const groups = rows.map((r) => r.metric['groupname']);
+    for (const group of ['hello-world-v3/app-2', 'hello-world-v3/app-2 --workers']) assert.ok(groups.includes(group), `${group} in ${groups.join(', ')}`);
+    const procs = await s.prometheus.query('namedprocess_namegroup_num_procs{groupname="hello-world-v3/app-2 --workers"}', at);
+    assert.ok((procs[0]?.value ?? 0) >= 3, 'the primary and its two workers');
   });
 
   it('the two workers together spend at least as much CPU per request as one process', async () => {
