@@ -116,10 +116,15 @@ describe('page "Benchmarks that mislead": two workers, one scrape', () => {
   });
 
   it("CPU of the environment's processes shows the two-worker service apart from the single process", async () => {
-    const at = await s.prometheus.scraped();
     const panel = panelQueries('process-info').find((q) => q.panel === 'CPU of the environment\'s processes');
-    const rows = await s.prometheus.query(expand(panel?.expr ?? '', {}, { scrape: 1, interval: 30 }), at);
-    const groups = rows.map((r) => r.metric['groupname']);
+    // A rate needs two scrapes of the exporter: wait for them, up to 20 s.
+    let at = 0;
+    let groups: (string | undefined)[] = [];
+    for (let i = 0; i < 20 && !groups.includes('hello-world-v3/app-2 --workers'); i++) {
+      at = await s.prometheus.scraped();
+      const rows = await s.prometheus.query(expand(panel?.expr ?? '', {}, { scrape: 1, interval: 30 }), at);
+      groups = rows.map((r) => r.metric['groupname']);
+    }
     for (const group of ['hello-world-v3/app-2', 'hello-world-v3/app-2 --workers']) assert.ok(groups.includes(group), `${group} in ${groups.join(', ')}`);
     const procs = await s.prometheus.query('namedprocess_namegroup_num_procs{groupname="hello-world-v3/app-2 --workers"}', at);
     assert.ok((procs[0]?.value ?? 0) >= 3, 'the primary and its two workers');
