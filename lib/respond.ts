@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger } from './logger.js';
 
 export function notFound(res: ServerResponse): void {
-  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+  res.statusCode = 404;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
   res.end('Not Found');
 }
 
@@ -32,7 +33,8 @@ export function failRequest(res: ServerResponse, err: unknown): void {
     res.destroy(err instanceof Error ? err : new Error(String(err)));
     return;
   }
-  res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+  res.statusCode = 500;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
   res.end('Internal Server Error');
 }
 

@@ -7,7 +7,8 @@ function helloWorld(req: IncomingMessage, res: ServerResponse): void {
     notFound(res);
     return;
   }
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  // Headers set, not written: res.end() can then send a Content-Length, not a chunked body.
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
   res.end('Hello World!');
 }
 
