@@ -22,41 +22,73 @@ export const requestDuration = new Histogram({
   registers: [registry],
 });
 
+// Counted in plain numbers per request and handed to prom-client only when /metrics is
+// scraped: a prom-client inc() hashes its labels on every call, a cost paid per request.
+let inFlight = 0;
+const totals: { labels: Record<LabelName, string>; count: number; reported: number }[] = [];
+
 export const requestsTotal = new Counter({
   name: 'http_requests_total',
   help: 'Requests recorded, by outcome.',
   labelNames,
   registers: [registry],
+  collect() {
+    for (const total of totals) {
+      if (total.count > total.reported) this.inc(total.labels, total.count - total.reported);
+      total.reported = total.count;
+    }
+  },
 });
 
-export const requestsInFlight = new Gauge({
+export const requestsInFlight = {
+  inc(): void {
+    inFlight++;
+  },
+  dec(): void {
+    inFlight--;
+  },
+};
+
+new Gauge({
   name: 'http_requests_in_flight',
   help: 'Requests the app has started and not yet recorded.',
   registers: [registry],
+  collect() {
+    this.set(inFlight);
+  },
 });
 
-interface Children {
-  duration: Histogram.Internal<(typeof labelNames)[number]>;
-  total: Counter.Internal;
+type LabelName = (typeof labelNames)[number];
+interface Bound {
+  duration: Histogram.Internal<LabelName>;
+  total: (typeof totals)[number];
 }
 
-// Label children are bound once per (method, route, status): prom-client hashes a label
-// object on every unbound observe, which is the largest per-request cost it has.
-const bound = new Map<string, Children>();
+// Label children bound once per (method, route, status), found through nested maps so that
+// no key string is built per request.
+const bound = new Map<string, Map<string, Map<number, Bound>>>();
+
+function bind(method: string, route: string, status: number): Bound {
+  let byRoute = bound.get(method);
+  if (byRoute === undefined) bound.set(method, (byRoute = new Map<string, Map<number, Bound>>()));
+  let byStatus = byRoute.get(route);
+  if (byStatus === undefined) byRoute.set(route, (byStatus = new Map<number, Bound>()));
+  let children = byStatus.get(status);
+  if (children === undefined) {
+    const labels = { method, route, status_code: String(status) };
+    const total = { labels, count: 0, reported: 0 };
+    totals.push(total);
+    children = { duration: requestDuration.labels(labels), total };
+    byStatus.set(status, children);
+  }
+  return children;
+}
 
 export function record(req: IncomingMessage, status: number, start: bigint): void {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const method = req.method ?? 'UNKNOWN';
-  const route = routeOf(req.url);
-  const key = `${method} ${route} ${status}`;
-  let children = bound.get(key);
-  if (children === undefined) {
-    const labels = { method, route, status_code: String(status) };
-    children = { duration: requestDuration.labels(labels), total: requestsTotal.labels(labels) };
-    bound.set(key, children);
-  }
+  const children = bind(req.method ?? 'UNKNOWN', routeOf(req.url), status);
   children.duration.observe(seconds);
-  children.total.inc();
+  children.total.count++;
 }
 
 // What a finished request came to: the code sent when the response completed, 500 when the
