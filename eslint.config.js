@@ -18,5 +18,7 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }] },
   },
+  // CommonJS TypeScript imports with `import x = require()`, which the rule would forbid.
+  { files: ['**/*.cts'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

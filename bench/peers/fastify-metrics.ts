@@ -1,0 +1,11 @@
+// fastify with fastify-metrics as its README sets it up: defaults, /metrics.
+import { fastify } from 'fastify';
+import fastifyMetrics from 'fastify-metrics';
+import { listen } from './listen.js';
+
+const app = fastify({ logger: false });
+await app.register(fastifyMetrics.default, { endpoint: '/metrics' });
+app.get('/', (_request, reply) => {
+  void reply.type('text/plain; charset=utf-8').send('Hello World!');
+});
+await listen(app);
