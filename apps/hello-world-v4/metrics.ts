@@ -2,7 +2,7 @@
 // every request would. Written at once, each event costs a write(2); buffered, a dozen or more
 // share one. Either way each request pays to build an event that v3's counters never needed.
 import { openSync } from 'node:fs';
-import type { RequestListener } from 'node:http';
+import type { RequestListener, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { outcome, record, requestsInFlight } from '../../lib/http-metrics.js';
 import { logger } from '../../lib/logger.js';
@@ -34,22 +34,31 @@ export function eventLog({ sync }: { sync: boolean }): Logger {
   return pino({ base: { pid: process.pid } }, destination);
 }
 
-function reportEvent(events: Logger, req: Parameters<RequestListener>[0], status: number, start: bigint): void {
+function reportEvent(events: Logger, req: Timed['req'], status: number, start: bigint): void {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   events.info({ method: req.method, route: routeOf(req.url), status, seconds }, 'request');
 }
 
+const START = Symbol('start');
+const EVENTS = Symbol('events');
+type Timed = ServerResponse & { [START]: bigint; [EVENTS]: Logger };
+
+// One listener function for every response ('this' is the response): no closure to allocate
+// per request. 'close' is emitted exactly once, whether the response finished, failed or was
+// cut off by the client.
+function recordOnClose(this: Timed): void {
+  requestsInFlight.dec();
+  const status = outcome(this);
+  record(this.req, status, this[START]);
+  reportEvent(this[EVENTS], this.req, status, this[START]);
+}
+
 export function application(app: Handler, events: Logger): RequestListener {
   return function timedApplication(req, res) {
-    const start = process.hrtime.bigint();
+    (res as Timed)[START] = process.hrtime.bigint();
+    (res as Timed)[EVENTS] = events;
     requestsInFlight.inc();
-    // 'close' is emitted exactly once per response, whether it finished, failed or was cut off.
-    res.once('close', () => {
-      requestsInFlight.dec();
-      const status = outcome(res);
-      record(req, status, start);
-      reportEvent(events, req, status, start);
-    });
+    res.on('close', recordOnClose);
     runHandler(app, req, res);
   };
 }
