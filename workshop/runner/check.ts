@@ -120,6 +120,8 @@ function checkAction(action: Action, repo: Repo): string[] {
   }
 }
 
+const QUOTED = /Quoted from \[([^\]]+)\]\([^)]+\):/;
+
 // A page names the test behind each claim: `Tested by [file](path) "test name"`.
 const TESTED = /Tested by \[([^\]]+)\]\([^)]+\) "([^"]+)"/g;
 
@@ -132,6 +134,15 @@ function checkText(page: Page, text: string, line: number, repo: Repo): Problem[
     const path = join(repo.root, file);
     if (!existsSync(path)) problems.push({ page: page.name, line, message: `no test file ${file}` });
     else if (!readFileSync(path, 'utf8').includes(name)) problems.push({ page: page.name, line, message: `${file} has no test named "${name}"` });
+  }
+  // A table quoted from a results file must still be what that file says, row for row.
+  const quoted = QUOTED.exec(text)?.[1];
+  if (quoted !== undefined) {
+    const path = join(repo.root, quoted);
+    const rows = existsSync(path) ? new Set(readFileSync(path, 'utf8').split('\n').map((l) => l.trim())) : new Set<string>();
+    for (const row of text.split('\n').filter((l) => l.startsWith('|'))) {
+      if (!rows.has(row.trim())) problems.push({ page: page.name, line, message: `a row quoted from ${quoted} is not in it: ${row}` });
+    }
   }
   return problems;
 }
