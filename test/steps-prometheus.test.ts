@@ -158,11 +158,12 @@ describe('page "Request events": server and framework events', () => {
     }
   });
 
-  it('the channel costs about what the wrapper costs; the fastify app costs more', async () => {
+  it('the channel costs within about 15% of the wrapper; the fastify app costs more', async () => {
     const cpu = await cpuPerRequest(s, plain, 20_000, 1000);
     console.log(cpu);
     const channel = (cpu['hello-world-v5-2'] ?? 0) / (cpu['hello-world-v3-2'] ?? 1);
-    assert.ok(channel > 0.9 && channel < 1.1, `channel/wrapper ${channel.toFixed(3)}`);
+    // Measured 0.97 to 1.09 (1.09 against the one-listener wrapper): close, not equal.
+    assert.ok(channel > 0.85 && channel < 1.15, `channel/wrapper ${channel.toFixed(3)}`);
     assert.ok((cpu['hello-world-v6-2'] ?? 0) > (cpu['hello-world-v3-2'] ?? 0) * 1.03, JSON.stringify(cpu));
   });
 });
