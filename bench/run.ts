@@ -86,7 +86,8 @@ const header = [
   `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
   `Each server alone under autocannon (${connections} connections, ${duration} s after ${warmup} s of warm-up), ${rounds} interleaved rounds;`,
   'server pinned to CPU 0 and load generator to CPU 1 where `taskset` and two cores allow.',
-  'Numbers are medians over the rounds, (min–max) their spread. Ratios are to the row named in "vs".',
+  'req/s and CPU are the best round (other work on a shared machine only slows a round), (min–max) the spread of all rounds;',
+  'p50, p99 are medians, RSS the largest. Ratios compare best rounds, to the row named in "vs".',
   '',
   `Rerun: \`npm run bench -- --rounds ${rounds} --warmup ${warmup} --duration ${duration} --connections ${connections}\``,
 ].join('\n');
