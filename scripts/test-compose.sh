@@ -10,19 +10,20 @@ project=lab-node-metrics-test
 say() { printf 'test:compose: %s\n' "$*"; }
 fail() { printf '\ntest:compose: FAILED: %s\n' "$*" >&2; exit 1; }
 
-# A Docker Engine: start one if none answers; install Debian's where allowed (root).
+# A Docker Engine, Compose and debootstrap (for the stand-ins): Debian's, installed where
+# missing if we are root; the engine started if none answers.
+if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null || ! { command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1; }; then
+  [ "$(id -u)" = 0 ] || fail "install docker.io, docker-compose and debootstrap first (apt-get install docker.io docker-compose debootstrap)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose debootstrap >/dev/null
+fi
 if ! docker info >/dev/null 2>&1; then
-  if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null || ! command -v docker-compose >/dev/null; then
-    [ "$(id -u)" = 0 ] || fail "no Docker Engine answers and only root can install one (apt-get install docker.io docker-compose debootstrap)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose debootstrap >/dev/null
-  fi
-  if ! docker info >/dev/null 2>&1; then
-    say "starting dockerd"
-    (dockerd >.tmp/dockerd.log 2>&1 &)
-    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-    docker info >/dev/null 2>&1 || fail "dockerd did not start; see .tmp/dockerd.log"
-  fi
+  [ "$(id -u)" = 0 ] || fail "no Docker Engine answers; start one (dockerd) and rerun"
+  say "starting dockerd"
+  mkdir -p .tmp
+  (dockerd >.tmp/dockerd.log 2>&1 &)
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || fail "dockerd did not start; see .tmp/dockerd.log"
 fi
 if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
 say "engine $(docker version --format '{{.Server.Version}}'), compose: ${compose[*]} ($("${compose[@]}" version --short 2>/dev/null || true))"
