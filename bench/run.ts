@@ -53,7 +53,7 @@ async function measure(server: Running, warmup: number, duration: number, connec
 build();
 if (values.soak) {
   await soak(positive('minutes', values.minutes), values.out);
-  process.exit(0);
+  process.exit(); // with the soak's verdict: 1 when memory or series were not flat
 }
 
 const rounds = positive('rounds', values.rounds);
