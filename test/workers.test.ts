@@ -38,6 +38,20 @@ describe('--workers: node:cluster workers sharing one port', () => {
     }
   });
 
+  it('sums the counted histograms of hello-world-v7 the same way: 1,000 requests read 1,000', async () => {
+    const server = await launch(['hello-world-v7/app-2', '--workers', '2']);
+    try {
+      const result = await autocannon({ url: `${server.url}/`, amount: 1000, connections: 8 });
+      assert.equal(result['2xx'], 1000);
+      const text = await scrape(server.url);
+      assert.equal(sample(text, 'http_request_duration_seconds_count', ok()), 1000);
+      assert.equal(sample(text, 'http_request_duration_seconds_bucket', { le: '+Inf', ...ok() }), 1000);
+      assert.ok(sample(text, 'http_request_duration_seconds_sum', ok()) > 0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('stops every worker on SIGTERM and exits 0', async () => {
     const server = await launch(['hello-world-v3/app-2', '--workers', '2']);
     await until('both workers', () => parsed(server).filter((l) => l.msg?.endsWith(' listening') === true && l.worker !== undefined).length === 2);
