@@ -1,10 +1,8 @@
 // npm run bench [-- --rounds 3 --warmup 3 --duration 8 --connections 32 --only NAME,...]
 // npm run bench -- --soak [--minutes 10]
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type Running, type ServerSpec, build, pinned, specs, start, cpuSeconds, rssBytes, ROOT } from './servers.js';
+import { type Running, type ServerSpec, build, load, specs, start, cpuSeconds, rssBytes } from './servers.js';
 import { writeSection, formatTable, verdict, type Row } from './report.js';
 import { soak } from './soak.js';
 
@@ -28,17 +26,6 @@ function positive(name: string, text: string): number {
     process.exit(2);
   }
   return n;
-}
-
-interface LoadResult { requests: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }
-
-async function load(url: string, seconds: number, connections: number): Promise<LoadResult> {
-  const [command = '', ...args] = pinned(1, [process.execPath, '--import', 'tsx', 'bench/load.ts', url, String(seconds), String(connections)]);
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await once(child, 'exit');
-  return JSON.parse(out) as LoadResult;
 }
 
 async function measure(server: Running, warmup: number, duration: number, connections: number) {
@@ -104,7 +91,7 @@ const standing = verdict(rows);
 const header = [
   `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
   `Each server alone, in a fresh process, under autocannon (${connections} connections, ${duration} s after ${warmup} s of warm-up), ${rounds} interleaved rounds;`,
-  'server pinned to CPU 0 and load generator to CPU 1 where `taskset` and two cores allow.',
+  'server pinned to CPU 0 and load generator to CPU 1 where `taskset` and two cores allow; nothing scrapes /metrics meanwhile.',
   'req/s and CPU are the best round (other work on a shared machine only slows a round), (min–max) the spread of all rounds;',
   'p50, p99 are medians (autocannon reports whole milliseconds), RSS the largest. Ratios compare best rounds, to the row named in "vs".',
   '"core" is the share of one core the server used in its best round: near 1.00 the load saturated it, and its requests per second are its own limit.',

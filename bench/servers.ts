@@ -116,3 +116,17 @@ export function rssBytes(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:')) ?? '';
   return Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
 }
+
+export interface LoadResult { requests: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }
+
+// One autocannon run (bench/load.ts) in a process of its own, pinned to CPU 1, apart from
+// the server on CPU 0.
+export async function load(url: string, seconds: number, connections: number): Promise<LoadResult> {
+  const [command = '', ...args] = pinned(1, [process.execPath, '--import', 'tsx', 'bench/load.ts', url, String(seconds), String(connections)]);
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`bench/load.ts exited ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
