@@ -2,7 +2,16 @@
 // npm run bench -- --soak [--minutes 10]
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type Running, type ServerSpec, build, load, specs, start, cpuSeconds, rssBytes } from './servers.js';
+import {
+  type Running,
+  type ServerSpec,
+  build,
+  load,
+  specs,
+  start,
+  cpuSeconds,
+  rssBytes,
+} from './servers.js';
 import { writeSection, formatTable, verdict, type Row } from './report.js';
 import { soak } from './soak.js';
 
@@ -33,11 +42,19 @@ async function measure(server: Running, warmup: number, duration: number, connec
   const cpu0 = cpuSeconds(server.pid);
   const result = await load(server.url, duration, connections);
   const cpu = cpuSeconds(server.pid) - cpu0;
-  if (result.errors > 0 || result.non2xx > 0) throw new Error(`${server.spec.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+  if (result.errors > 0 || result.non2xx > 0)
+    throw new Error(`${server.spec.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
   // The share of a core the server used: near 1 when the load saturated it, and only then do
   // requests per second measure the server rather than the load generator.
   const busy = cpu / duration;
-  return { rps: result.rps, cpuPerRequest: cpu / result.requests, busy, p50: result.p50, p99: result.p99, rss: rssBytes(server.pid) };
+  return {
+    rps: result.rps,
+    cpuPerRequest: cpu / result.requests,
+    busy,
+    p50: result.p50,
+    p99: result.p99,
+    rss: rssBytes(server.pid),
+  };
 }
 
 // Every setting is checked before anything is built or started.
@@ -50,17 +67,23 @@ const only = values.only?.split(',');
 const all = specs();
 const unknown = (only ?? []).filter((name) => !all.some((s) => s.name === name));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: no server named ${unknown.map((n) => `"${n}"`).join(', ')}; choose from: ${all.map((s) => s.name).join(', ')}\n`);
+  process.stderr.write(
+    `bench: no server named ${unknown.map((n) => `"${n}"`).join(', ')}; choose from: ${all.map((s) => s.name).join(', ')}\n`,
+  );
   process.exit(2);
 }
-const chosen = all.filter((s) => only === undefined || only.includes(s.name) || s.name === s.baseline);
+const chosen = all.filter(
+  (s) => only === undefined || only.includes(s.name) || s.name === s.baseline,
+);
 
 build();
 if (values.soak) {
   await soak(minutes, values.out);
   process.exit(); // with the soak's verdict: 1 when memory or series were not flat
 }
-process.stderr.write(`bench: ${chosen.length} servers, ${rounds} rounds of ${warmup} s warm-up + ${duration} s load, ${connections} connections\n`);
+process.stderr.write(
+  `bench: ${chosen.length} servers, ${rounds} rounds of ${warmup} s warm-up + ${duration} s load, ${connections} connections\n`,
+);
 
 const samples = new Map<string, Awaited<ReturnType<typeof measure>>[]>();
 for (let round = 0; round < rounds; round++) {
@@ -73,7 +96,9 @@ for (let round = 0; round < rounds; round++) {
     try {
       const sample = await measure(server, warmup, duration, connections);
       samples.set(spec.name, [...(samples.get(spec.name) ?? []), sample]);
-      process.stderr.write(`  round ${round + 1} ${spec.name}: ${Math.round(sample.rps)} req/s, ${(sample.cpuPerRequest * 1e6).toFixed(1)} µs CPU/req, ${sample.busy.toFixed(2)} of a core\n`);
+      process.stderr.write(
+        `  round ${round + 1} ${spec.name}: ${Math.round(sample.rps)} req/s, ${(sample.cpuPerRequest * 1e6).toFixed(1)} µs CPU/req, ${sample.busy.toFixed(2)} of a core\n`,
+      );
     } finally {
       await server.stop();
     }
@@ -98,5 +123,9 @@ const header = [
   '',
   `Rerun: \`npm run bench -- --rounds ${rounds} --warmup ${warmup} --duration ${duration} --connections ${connections}\``,
 ].join('\n');
-writeSection(values.out, 'throughput', `## Throughput and CPU per request\n\n${header}\n\n${formatTable(rows)}\n\n${standing.text}`);
+writeSection(
+  values.out,
+  'throughput',
+  `## Throughput and CPU per request\n\n${header}\n\n${formatTable(rows)}\n\n${standing.text}`,
+);
 process.stdout.write(`${formatTable(rows)}\n\n${standing.text}\nwritten to ${values.out}\n`);

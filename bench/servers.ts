@@ -19,7 +19,12 @@ export interface ServerSpec {
 
 // Everything runs compiled, as in the Docker image: under tsx's loader the same server
 // spends about a third more CPU per request (measured: 13.7 against 9.4 µs for v1).
-const launcher = (variant: string): string[] => ['dist/lib/start-server.js', variant, '--port', '0'];
+const launcher = (variant: string): string[] => [
+  'dist/lib/start-server.js',
+  variant,
+  '--port',
+  '0',
+];
 
 // The peers are transpiled by TypeScript next to each other under .tmp/bench; OpenTelemetry's
 // peer is CommonJS, because the instrumentation patches require('http').
@@ -30,8 +35,13 @@ function peer(file: string): string[] {
     const cjs = source.endsWith('.cts');
     const text = readFileSync(join(ROOT, 'bench/peers', source), 'utf8');
     const module = cjs ? ts.ModuleKind.CommonJS : ts.ModuleKind.ESNext;
-    const { outputText } = ts.transpileModule(text, { compilerOptions: { module, target: ts.ScriptTarget.ES2022 } });
-    writeFileSync(join(dir, source.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.mjs')), outputText.replaceAll("from './listen.js'", "from './listen.mjs'"));
+    const { outputText } = ts.transpileModule(text, {
+      compilerOptions: { module, target: ts.ScriptTarget.ES2022 },
+    });
+    writeFileSync(
+      join(dir, source.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.mjs')),
+      outputText.replaceAll("from './listen.js'", "from './listen.mjs'"),
+    );
   }
   return [join(dir, file.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.mjs'))];
 }
@@ -45,16 +55,57 @@ export function build(): void {
 export function specs(): ServerSpec[] {
   return [
     { name: 'hello-world-v1', baseline: 'hello-world-v1', command: launcher('hello-world-v1') },
-    { name: 'hello-world-v2/app-1', baseline: 'hello-world-v1', command: launcher('hello-world-v2/app-1') },
-    { name: 'hello-world-v3/app-2', baseline: 'hello-world-v1', command: launcher('hello-world-v3/app-2') },
-    { name: 'hello-world-v4/app-1', baseline: 'hello-world-v1', command: launcher('hello-world-v4/app-1') },
-    { name: 'hello-world-v4/app-2', baseline: 'hello-world-v1', command: launcher('hello-world-v4/app-2') },
-    { name: 'hello-world-v5/app-2', baseline: 'hello-world-v1', command: launcher('hello-world-v5/app-2') },
-    { name: 'hello-world-v6/app-2', baseline: 'hello-world-v1', command: launcher('hello-world-v6/app-2') },
-    { name: 'hello-world-v7/app-2', baseline: 'hello-world-v1', command: launcher('hello-world-v7/app-2'), recommended: true },
-    { name: 'fastify (no metrics)', baseline: 'fastify (no metrics)', command: peer('fastify-plain.ts') },
-    { name: 'fastify + prom-client hooks', baseline: 'fastify (no metrics)', command: peer('fastify-prom-hook.ts') },
-    { name: 'fastify + fastify-metrics', baseline: 'fastify (no metrics)', command: peer('fastify-metrics.ts') },
+    {
+      name: 'hello-world-v2/app-1',
+      baseline: 'hello-world-v1',
+      command: launcher('hello-world-v2/app-1'),
+    },
+    {
+      name: 'hello-world-v3/app-2',
+      baseline: 'hello-world-v1',
+      command: launcher('hello-world-v3/app-2'),
+    },
+    {
+      name: 'hello-world-v4/app-1',
+      baseline: 'hello-world-v1',
+      command: launcher('hello-world-v4/app-1'),
+    },
+    {
+      name: 'hello-world-v4/app-2',
+      baseline: 'hello-world-v1',
+      command: launcher('hello-world-v4/app-2'),
+    },
+    {
+      name: 'hello-world-v5/app-2',
+      baseline: 'hello-world-v1',
+      command: launcher('hello-world-v5/app-2'),
+    },
+    {
+      name: 'hello-world-v6/app-2',
+      baseline: 'hello-world-v1',
+      command: launcher('hello-world-v6/app-2'),
+    },
+    {
+      name: 'hello-world-v7/app-2',
+      baseline: 'hello-world-v1',
+      command: launcher('hello-world-v7/app-2'),
+      recommended: true,
+    },
+    {
+      name: 'fastify (no metrics)',
+      baseline: 'fastify (no metrics)',
+      command: peer('fastify-plain.ts'),
+    },
+    {
+      name: 'fastify + prom-client hooks',
+      baseline: 'fastify (no metrics)',
+      command: peer('fastify-prom-hook.ts'),
+    },
+    {
+      name: 'fastify + fastify-metrics',
+      baseline: 'fastify (no metrics)',
+      command: peer('fastify-metrics.ts'),
+    },
     { name: 'node:http + OpenTelemetry', baseline: 'hello-world-v1', command: peer('otel.cts') },
   ];
 }
@@ -77,7 +128,11 @@ export interface Running {
 
 export async function start(spec: ServerSpec, cpu: number): Promise<Running> {
   const [command = '', ...args] = pinned(cpu, [process.execPath, ...spec.command]);
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
   const exited = once(child, 'exit');
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -88,7 +143,9 @@ export async function start(spec: ServerSpec, cpu: number): Promise<Running> {
         // Not a JSON line: ignore it.
       }
     });
-    void exited.then(() => { reject(new Error(`${spec.name} exited before listening`)); });
+    void exited.then(() => {
+      reject(new Error(`${spec.name} exited before listening`));
+    });
   });
   child.stdout.resume();
   return {
@@ -113,16 +170,34 @@ export function cpuSeconds(pid: number): number {
 }
 
 export function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:')) ?? '';
+  const line =
+    readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:')) ?? '';
   return Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
 }
 
-export interface LoadResult { requests: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
 
 // One autocannon run (bench/load.ts) in a process of its own, pinned to CPU 1, apart from
 // the server on CPU 0.
 export async function load(url: string, seconds: number, connections: number): Promise<LoadResult> {
-  const [command = '', ...args] = pinned(1, [process.execPath, '--import', 'tsx', 'bench/load.ts', url, String(seconds), String(connections)]);
+  const [command = '', ...args] = pinned(1, [
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/load.ts',
+    url,
+    String(seconds),
+    String(connections),
+  ]);
   const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -16,10 +16,21 @@ export async function soak(minutes: number, out: string): Promise<void> {
   const script = `import autocannon from 'autocannon';
 await autocannon({ url: ${JSON.stringify(server.url)}, duration: ${seconds}, connections: 8, overallRate: 2000,
   requests: [{ setupRequest: (r) => ({ ...r, path: Math.random() < 0.1 ? '/' + Math.random().toString(36).slice(2) : '/' }) }] });`;
-  const loader = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: 'ignore' });
-  const samples: { t: number; rss: number; series: number; heapUsed: number; heapTotal: number; newSpace: number }[] = [];
+  const loader = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  const samples: {
+    t: number;
+    rss: number;
+    series: number;
+    heapUsed: number;
+    heapTotal: number;
+    newSpace: number;
+  }[] = [];
   // Node's own gauges of the server's JavaScript heap, from the same scrape.
-  const gauge = (lines: string[], name: string): number => Number(lines.find((l) => l.startsWith(`${name} `))?.split(' ')[1] ?? NaN);
+  const gauge = (lines: string[], name: string): number =>
+    Number(lines.find((l) => l.startsWith(`${name} `))?.split(' ')[1] ?? NaN);
   try {
     for (let t = 0; t <= seconds; t += 10) {
       const lines = (await (await fetch(`${server.url}metrics`)).text()).split('\n');
@@ -32,7 +43,9 @@ await autocannon({ url: ${JSON.stringify(server.url)}, duration: ${seconds}, con
         newSpace: gauge(lines, 'nodejs_heap_space_size_total_bytes{space="new"}'),
       };
       samples.push(sample);
-      process.stderr.write(`soak ${t}s: RSS ${mib(sample.rss)} MiB, heap ${mib(sample.heapUsed)} used of ${mib(sample.heapTotal)} MiB, new space ${mib(sample.newSpace)} MiB\n`);
+      process.stderr.write(
+        `soak ${t}s: RSS ${mib(sample.rss)} MiB, heap ${mib(sample.heapUsed)} used of ${mib(sample.heapTotal)} MiB, new space ${mib(sample.newSpace)} MiB\n`,
+      );
       await sleep(10_000);
     }
   } finally {

@@ -12,7 +12,12 @@ const ASK = 'lab:cluster-metrics';
 // prom-client gives up on a worker that has not answered in 5 s; a second more for the reply.
 const ASK_TIMEOUT_MS = 6000;
 
-interface Reply { type: typeof ASK; id: number; text?: string; error?: string }
+interface Reply {
+  type: typeof ASK;
+  id: number;
+  text?: string;
+  error?: string;
+}
 
 // In the primary: answer each worker's request for the aggregate.
 export function serveAggregate(): void {
@@ -34,19 +39,25 @@ export function aggregateFromPrimary(): () => Promise<string> {
   const pending = new Map<number, (reply: Reply) => void>();
   let next = 0;
   process.on('message', (message: Partial<Reply>) => {
-    if (message.type === ASK && message.id !== undefined) pending.get(message.id)?.(message as Reply);
+    if (message.type === ASK && message.id !== undefined)
+      pending.get(message.id)?.(message as Reply);
   });
   return () =>
     new Promise((resolve, reject) => {
       const id = next++;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`the primary did not answer for the workers' metrics in ${ASK_TIMEOUT_MS / 1000} s`));
+        reject(
+          new Error(
+            `the primary did not answer for the workers' metrics in ${ASK_TIMEOUT_MS / 1000} s`,
+          ),
+        );
       }, ASK_TIMEOUT_MS);
       pending.set(id, (reply) => {
         clearTimeout(timer);
         pending.delete(id);
-        if (reply.text === undefined) reject(new Error(reply.error ?? 'no metrics from the primary'));
+        if (reply.text === undefined)
+          reject(new Error(reply.error ?? 'no metrics from the primary'));
         else resolve(reply.text);
       });
       process.send?.({ type: ASK, id });
@@ -76,7 +87,18 @@ export function runPrimary({ variant, workers, host, drainMs }: PrimaryOptions):
     if (listening.size !== workers) return;
     const shownHost = host.includes(':') ? `[${host}]` : host;
     const url = `http://${shownHost}:${address.port}/`;
-    logger.info({ variant, host, port: address.port, url, metrics: `${url}metrics`, workers, node: process.version }, `serving ${variant} with ${workers} workers at ${url}`);
+    logger.info(
+      {
+        variant,
+        host,
+        port: address.port,
+        url,
+        metrics: `${url}metrics`,
+        workers,
+        node: process.version,
+      },
+      `serving ${variant} with ${workers} workers at ${url}`,
+    );
   });
 
   cluster.on('exit', (worker, code, signal) => {

@@ -57,7 +57,8 @@ export class CountedHistogram {
     readonly help: string,
     private readonly bounds: readonly number[],
   ) {
-    if (bounds.some((b, i) => i > 0 && b <= (bounds[i - 1] as number))) throw new Error(`${name}: buckets must increase`);
+    if (bounds.some((b, i) => i > 0 && b <= (bounds[i - 1] as number)))
+      throw new Error(`${name}: buckets must increase`);
     this.le = bounds.map(String);
   }
 
@@ -79,11 +80,29 @@ export class CountedHistogram {
         cumulative += series.counts[i] as number;
         values.push({ metricName: bucket, labels: { le, ...series.labels }, value: cumulative });
       }
-      values.push({ metricName: bucket, labels: { le: '+Inf', ...series.labels }, value: series.count });
-      values.push({ metricName: `${this.name}_sum`, labels: { ...series.labels }, value: series.sum });
-      values.push({ metricName: `${this.name}_count`, labels: { ...series.labels }, value: series.count });
+      values.push({
+        metricName: bucket,
+        labels: { le: '+Inf', ...series.labels },
+        value: series.count,
+      });
+      values.push({
+        metricName: `${this.name}_sum`,
+        labels: { ...series.labels },
+        value: series.sum,
+      });
+      values.push({
+        metricName: `${this.name}_count`,
+        labels: { ...series.labels },
+        value: series.count,
+      });
     }
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    });
   }
 
   // What Registry.resetMetrics() calls.

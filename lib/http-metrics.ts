@@ -6,8 +6,8 @@ import { routeOf } from './routes.js';
 
 // Fine enough at the bottom to tell a 20 µs handler call from a 50 ms response.
 export const BUCKETS = [
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-  0.05, 0.06, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+  0.06, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
 // nginx's code for "client closed request": the client hung up before the response completed.
@@ -21,16 +21,25 @@ const DURATION = {
   help: 'Time from the request reaching the app to the response being recorded.',
 };
 
-export const requestDuration = new Histogram({ ...DURATION, labelNames, buckets: BUCKETS, registers: [registry] });
+export const requestDuration = new Histogram({
+  ...DURATION,
+  labelNames,
+  buckets: BUCKETS,
+  registers: [registry],
+});
 
 // What records the durations: prom-client's Histogram, or after countDurationsInPlainNumbers()
 // the same histogram counted in plain numbers (lib/counted-histogram.ts).
-let durations: { labels(labels: Record<LabelName, string>): { observe(seconds: number): void } } = requestDuration;
+let durations: { labels(labels: Record<LabelName, string>): { observe(seconds: number): void } } =
+  requestDuration;
 
 // The last step's saving: swaps prom-client's Histogram for one that costs a request a bucket
 // search and three additions. Called when a variant's module loads, before any request.
 export function countDurationsInPlainNumbers(): void {
-  if (bound.size > 0) throw new Error('countDurationsInPlainNumbers() must be called before the first request is recorded');
+  if (bound.size > 0)
+    throw new Error(
+      'countDurationsInPlainNumbers() must be called before the first request is recorded',
+    );
   if (durations !== requestDuration) return;
   const counted = new CountedHistogram(DURATION.name, DURATION.help, BUCKETS);
   registry.removeSingleMetric(DURATION.name);
@@ -88,7 +97,13 @@ const bound = new Map<string, Map<string, Map<number, Bound>>>();
 let last: { method: string; route: string; status: number; children: Bound } | undefined;
 
 function bind(method: string, route: string, status: number): Bound {
-  if (last !== undefined && last.status === status && last.route === route && last.method === method) return last.children;
+  if (
+    last !== undefined &&
+    last.status === status &&
+    last.route === route &&
+    last.method === method
+  )
+    return last.children;
   let byRoute = bound.get(method);
   if (byRoute === undefined) bound.set(method, (byRoute = new Map<string, Map<number, Bound>>()));
   let byStatus = byRoute.get(route);

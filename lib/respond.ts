@@ -41,5 +41,6 @@ export function failRequest(res: ServerResponse, err: unknown): void {
 // The callback for pipeline(body, res, ...). A client that hangs up shows here as a premature
 // close: that is the client's doing and no error of the app, so only real failures are logged.
 export function streamDone(err: NodeJS.ErrnoException | null): void {
-  if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.error({ err }, 'response stream failed');
+  if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE')
+    logger.error({ err }, 'response stream failed');
 }

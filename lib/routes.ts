@@ -7,4 +7,3 @@ export function routeOf(url: string | undefined): string {
   const path = url?.split('?', 1)[0];
   return path === '/' ? '/' : UNMATCHED;
 }
-

@@ -1,5 +1,11 @@
 import { createServer } from 'node:http';
-import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginCallback } from 'fastify';
+import {
+  LogController,
+  fastify,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginCallback,
+} from 'fastify';
 import { logger } from './logger.js';
 import { registry } from './registry.js';
 import { type Handler, runHandler } from './respond.js';
@@ -18,7 +24,10 @@ export interface ServerOptions {
   metrics?: () => Promise<string>;
 }
 
-function serveMetrics(app: FastifyInstance, { metrics = () => registry.metrics() }: ServerOptions): void {
+function serveMetrics(
+  app: FastifyInstance,
+  { metrics = () => registry.metrics() }: ServerOptions,
+): void {
   app.get(METRICS_PATH, async (_request, reply) => {
     void reply.type(registry.contentType);
     return metrics();

@@ -64,7 +64,10 @@ if (!/^\d+$/.test(values.port) || port > 65535) {
 
 const workers = Number(values.workers);
 if (!/^\d+$/.test(values.workers) || workers > MAX_WORKERS) {
-  usageError(`--workers must be a whole number from 0 to ${MAX_WORKERS}, not "${values.workers}"`, appsDir);
+  usageError(
+    `--workers must be a whole number from 0 to ${MAX_WORKERS}, not "${values.workers}"`,
+    appsDir,
+  );
 }
 
 if (workers > 0 && cluster.isPrimary) {
@@ -93,7 +96,10 @@ async function serve(): Promise<void> {
   }
 
   const options = cluster.isWorker ? { metrics: aggregateFromPrimary() } : {};
-  const server = 'plugin' in loaded ? buildFrameworkServer(loaded.plugin, options) : buildServer(loaded.application, options);
+  const server =
+    'plugin' in loaded
+      ? buildFrameworkServer(loaded.plugin, options)
+      : buildServer(loaded.application, options);
   try {
     await server.listen({ port, host: values.host });
   } catch (err) {
@@ -106,10 +112,20 @@ async function serve(): Promise<void> {
   const shownHost = values.host.includes(':') ? `[${values.host}]` : values.host;
   if (cluster.isWorker) {
     // The primary announces the address once every worker listens.
-    logger.info({ variant, worker: process.env[WORKER_ENV] }, `worker ${process.env[WORKER_ENV] ?? ''} listening`);
+    logger.info(
+      { variant, worker: process.env[WORKER_ENV] },
+      `worker ${process.env[WORKER_ENV] ?? ''} listening`,
+    );
   } else {
     logger.info(
-      { variant, host: values.host, port: bound, url: `http://${shownHost}:${bound}/`, metrics: `http://${shownHost}:${bound}/metrics`, node: process.version },
+      {
+        variant,
+        host: values.host,
+        port: bound,
+        url: `http://${shownHost}:${bound}/`,
+        metrics: `http://${shownHost}:${bound}/metrics`,
+        node: process.version,
+      },
       `serving ${variant} at http://${shownHost}:${bound}/`,
     );
   }
@@ -127,7 +143,9 @@ async function serve(): Promise<void> {
     force.unref();
     // A keep-alive connection whose request finishes after close() began would otherwise stay
     // open until its 5 s idle timeout: close each one as soon as it goes idle.
-    const idle = setInterval(() => { server.server.closeIdleConnections(); }, 50);
+    const idle = setInterval(() => {
+      server.server.closeIdleConnections();
+    }, 50);
     await server.close();
     clearTimeout(force);
     clearInterval(idle);

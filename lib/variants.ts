@@ -17,7 +17,9 @@ export function listVariants(appsDir = APPS_DIR): Map<string, string> {
   const variants = new Map<string, string>();
   const folders = readdirSync(appsDir, { withFileTypes: true }).filter((d) => d.isDirectory());
   for (const folder of folders.map((d) => d.name).sort()) {
-    const files = readdirSync(join(appsDir, folder)).filter((f) => APP_FILE.test(f)).sort();
+    const files = readdirSync(join(appsDir, folder))
+      .filter((f) => APP_FILE.test(f))
+      .sort();
     for (const file of files) {
       const name = file === `app${EXT}` ? folder : `${folder}/${basename(file, EXT)}`;
       variants.set(name, join(appsDir, folder, file));
@@ -34,10 +36,19 @@ export async function loadVariant(name: string, appsDir = APPS_DIR): Promise<Var
   const variants = listVariants(appsDir);
   const file = variants.get(name);
   if (file === undefined) {
-    throw new VariantError(`unknown variant "${name}"; choose one of: ${[...variants.keys()].join(', ')}`);
+    throw new VariantError(
+      `unknown variant "${name}"; choose one of: ${[...variants.keys()].join(', ')}`,
+    );
   }
-  const module = (await import(pathToFileURL(file).href)) as { application?: unknown; plugin?: unknown };
-  if (typeof module.application === 'function') return { application: module.application as Handler };
-  if (typeof module.plugin === 'function') return { plugin: module.plugin as FastifyPluginCallback };
-  throw new VariantError(`${file} exports neither a request listener named "application" nor a fastify plugin named "plugin"`);
+  const module = (await import(pathToFileURL(file).href)) as {
+    application?: unknown;
+    plugin?: unknown;
+  };
+  if (typeof module.application === 'function')
+    return { application: module.application as Handler };
+  if (typeof module.plugin === 'function')
+    return { plugin: module.plugin as FastifyPluginCallback };
+  throw new VariantError(
+    `${file} exports neither a request listener named "application" nor a fastify plugin named "plugin"`,
+  );
 }

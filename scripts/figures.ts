@@ -20,25 +20,36 @@ const names = Object.keys(SERVICES);
 const servers = await Promise.all(names.map((n) => launch([SERVICES[n] ?? ''])));
 const url = (n: string): string => servers[names.indexOf(n)]?.url ?? '';
 const exporter = await startProcessExporter();
-const prometheus = await startPrometheus({ ...Object.fromEntries(names.map((n) => [n, url(n)])), 'process-exporter': exporter.hostPort });
+const prometheus = await startPrometheus({
+  ...Object.fromEntries(names.map((n) => [n, url(n)])),
+  'process-exporter': exporter.hostPort,
+});
 
 try {
   // The pages' loads, shortened: one connection in turn for the streamed bodies (bombardier
   // -c 1), and 250 requests a second over 3 connections for the plain one, side by side.
   const sequential = async (n: string): Promise<void> => {
-    for (const end = Date.now() + SECONDS * 1000; Date.now() < end; ) await (await fetch(`${url(n)}/`)).text();
+    for (const end = Date.now() + SECONDS * 1000; Date.now() < end;)
+      await (await fetch(`${url(n)}/`)).text();
   };
   await Promise.all([
     sequential('hello-world-v2-2'),
     sequential('hello-world-v3-1'),
-    autocannon({ url: `${url('hello-world-v3-2')}/`, duration: SECONDS, connections: 3, overallRate: 250 }),
+    autocannon({
+      url: `${url('hello-world-v3-2')}/`,
+      duration: SECONDS,
+      connections: 3,
+      overallRate: 250,
+    }),
   ]);
   const at = await prometheus.scraped();
   const window = { scrape: 1, interval: SECONDS - 5 };
-  const value = async (expr: string, vars: Record<string, string>): Promise<number> => (await prometheus.query(expand(expr, vars, window), at))[0]?.value ?? NaN;
+  const value = async (expr: string, vars: Record<string, string>): Promise<number> =>
+    (await prometheus.query(expand(expr, vars, window), at))[0]?.value ?? NaN;
 
   const response = panelQueries('raw-requests').filter((q) => q.panel === 'Response time');
-  const ms = (s: number): string => (s < 0.001 ? `${(s * 1e6).toFixed(0)} µs` : `${(s * 1000).toFixed(1)} ms`);
+  const ms = (s: number): string =>
+    s < 0.001 ? `${(s * 1e6).toFixed(0)} µs` : `${(s * 1000).toFixed(1)} ms`;
   const rows = ['| variant | mean | p50 | p95 | p99 |', '|---|---|---|---|---|'];
   for (const variant of ['hello-world-v2-2', 'hello-world-v3-1', 'hello-world-v3-2']) {
     const values = await Promise.all(response.map((q) => value(q.expr, { variant })));

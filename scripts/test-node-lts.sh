@@ -22,6 +22,6 @@ if [ ! -x "$bin/node" ]; then
 fi
 echo "test:node-lts: the variants' tests on Node $("$bin/node" --version), as in $image"
 PATH="$bin:$PATH" node --import tsx --test --test-concurrency=1 \
-  test/launcher.test.ts test/v3-paths.test.ts test/v7-paths.test.ts test/counted-histogram.test.ts test/streamed-timing.test.ts \
-  test/route-cardinality.test.ts test/bad-input.test.ts \
-  test/workers.test.ts test/per-request-events.test.ts test/server-events.test.ts
+  test/lib/launcher.test.ts test/steps/v3-paths.test.ts test/steps/v7-paths.test.ts test/lib/counted-histogram.test.ts test/steps/streamed-timing.test.ts \
+  test/lib/route-cardinality.test.ts test/lib/bad-input.test.ts \
+  test/lib/workers.test.ts test/steps/per-request-events.test.ts test/steps/server-events.test.ts

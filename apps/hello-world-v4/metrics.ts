@@ -18,7 +18,9 @@ function openEvents(): number {
   try {
     return openSync(EVENTS_FILE, 'a');
   } catch (err) {
-    process.stderr.write(`REQUEST_EVENTS_FILE=${EVENTS_FILE} cannot be opened for writing: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `REQUEST_EVENTS_FILE=${EVENTS_FILE} cannot be opened for writing: ${(err as Error).message}\n`,
+    );
     process.exit(2);
   }
 }
@@ -26,7 +28,11 @@ function openEvents(): number {
 // sync: one write(2) per event. Buffered: pino writes on a full buffer and flushes the rest
 // when the process exits.
 export function eventLog({ sync }: { sync: boolean }): Logger {
-  const destination = pino.destination({ dest: openEvents(), sync, minLength: sync ? 0 : BUFFER_BYTES });
+  const destination = pino.destination({
+    dest: openEvents(),
+    sync,
+    minLength: sync ? 0 : BUFFER_BYTES,
+  });
   // A full disk costs the events, never a request.
   destination.on('error', (err: Error) => {
     logger.error({ err }, 'request events cannot be written');

@@ -6,7 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { record } from '../../lib/http-metrics.js';
 import { isMetricsPath } from '../../lib/server.js';
 
-interface ServerEvent { request: IncomingMessage; response: ServerResponse }
+interface ServerEvent {
+  request: IncomingMessage;
+  response: ServerResponse;
+}
 
 // Keyed by the response, so a request whose response never finishes leaves nothing behind.
 const started = new WeakMap<ServerResponse, bigint>();

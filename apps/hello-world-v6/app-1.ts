@@ -12,7 +12,11 @@ async function* greeting(): AsyncGenerator<string> {
 export function plugin(app: FastifyInstance, _options: unknown, done: () => void): void {
   metrics.timeRequests(app);
   // The handler returns now; the body follows 50 ms later, as a WSGI generator's would.
-  app.get('/', (_request, reply) => reply.type('text/plain; charset=utf-8').send(Readable.from(greeting())));
-  app.all('*', (_request, reply) => reply.code(404).type('text/plain; charset=utf-8').send('Not Found'));
+  app.get('/', (_request, reply) =>
+    reply.type('text/plain; charset=utf-8').send(Readable.from(greeting())),
+  );
+  app.all('*', (_request, reply) =>
+    reply.code(404).type('text/plain; charset=utf-8').send('Not Found'),
+  );
   done();
 }

@@ -2,7 +2,12 @@
 // handed to prom-client only when scraped (lib/counted-histogram.ts): prom-client's observe()
 // hashed the labels of every request, most of what v3 cost over v1.
 import type { RequestListener, ServerResponse } from 'node:http';
-import { countDurationsInPlainNumbers, outcome, record, requestsInFlight } from '../../lib/http-metrics.js';
+import {
+  countDurationsInPlainNumbers,
+  outcome,
+  record,
+  requestsInFlight,
+} from '../../lib/http-metrics.js';
 import { type Handler, runHandler } from '../../lib/respond.js';
 
 countDurationsInPlainNumbers();

@@ -18,7 +18,11 @@ app.addHook('onRequest', (request, _reply, done) => {
   done();
 });
 app.addHook('onResponse', (request, reply, done) => {
-  timers.get(request)?.({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode });
+  timers.get(request)?.({
+    method: request.method,
+    route: request.routeOptions.url ?? 'unmatched',
+    status_code: reply.statusCode,
+  });
   done();
 });
 app.get('/', (_request, reply) => {

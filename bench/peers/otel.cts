@@ -9,7 +9,10 @@ import httpInstrumentation = require('@opentelemetry/instrumentation-http');
 const exporter = new promExporter.PrometheusExporter({ preventServerStart: true });
 const meterProvider = new sdkMetrics.MeterProvider({ readers: [exporter] });
 otelApi.metrics.setGlobalMeterProvider(meterProvider);
-instrumentation.registerInstrumentations({ instrumentations: [new httpInstrumentation.HttpInstrumentation()], meterProvider });
+instrumentation.registerInstrumentations({
+  instrumentations: [new httpInstrumentation.HttpInstrumentation()],
+  meterProvider,
+});
 
 // Loaded only now, so that the instrumentation has patched it.
 const http = require('http') as typeof import('node:http');
@@ -24,7 +27,9 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`,
+  );
 });
 process.once('SIGTERM', () => {
   server.close(() => process.exit(0));

@@ -16,7 +16,9 @@ export interface Cost {
 }
 
 function writeCalls(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('syscw:'));
+  const line = readFileSync(`/proc/${pid}/io`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('syscw:'));
   return Number(line?.split(/\s+/)[1]);
 }
 
@@ -29,11 +31,17 @@ async function reading(target: Target): Promise<{ requests: number; writes: numb
 }
 
 async function load(targets: Target[], amount: number, rate: number): Promise<void> {
-  await Promise.all(targets.map((t) => autocannon({ url: `${t.url}/`, amount, connections: 3, overallRate: rate })));
+  await Promise.all(
+    targets.map((t) => autocannon({ url: `${t.url}/`, amount, connections: 3, overallRate: rate })),
+  );
 }
 
 // A warm-up first, so the JIT has compiled the request path before anything is counted.
-export async function writesPerRequest(targets: Target[], amount: number, rate: number): Promise<Cost[]> {
+export async function writesPerRequest(
+  targets: Target[],
+  amount: number,
+  rate: number,
+): Promise<Cost[]> {
   await load(targets, Math.ceil(amount / 4), rate);
   const before = await Promise.all(targets.map(reading));
   await load(targets, amount, rate);

@@ -21,4 +21,8 @@ export function seriesLines(text: string, prefix: string): string[] {
   return text.split('\n').filter((l) => l.startsWith(prefix) && !l.startsWith('#'));
 }
 
-export const ok = (route = '/'): Record<string, string> => ({ method: 'GET', route, status_code: '200' });
+export const ok = (route = '/'): Record<string, string> => ({
+  method: 'GET',
+  route,
+  status_code: '200',
+});

@@ -20,10 +20,20 @@ export interface Prometheus {
 export async function startPrometheus(jobs: Record<string, string>): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
   // The repository's prometheus/prometheus.yml, pointed at the servers running here.
-  const targets = Object.fromEntries(Object.entries(jobs).map(([job, url]) => [job, URL.canParse(url) ? new URL(url).host : url]));
+  const targets = Object.fromEntries(
+    Object.entries(jobs).map(([job, url]) => [job, URL.canParse(url) ? new URL(url).host : url]),
+  );
   writeFileSync(join(dir, 'prometheus.yml'), deriveConfig(targets));
   const port = await freePort();
-  const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const child = spawn(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: 'ignore' },
+  );
   const exited = once(child, 'exit');
   const base = `http://127.0.0.1:${port}`;
 
@@ -34,7 +44,9 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     return body.data;
   }
   async function lastScrapes(): Promise<number[]> {
-    const { activeTargets } = await api<{ activeTargets: { lastScrape: string; health: string }[] }>('/api/v1/targets');
+    const { activeTargets } = await api<{
+      activeTargets: { lastScrape: string; health: string }[];
+    }>('/api/v1/targets');
     return activeTargets.map((t) => (t.health === 'up' ? Date.parse(t.lastScrape) : 0));
   }
 
@@ -48,7 +60,9 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
   }
   return {
     async query(promql, at = Date.now() / 1000) {
-      const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(promql)}&time=${at}`);
+      const data = await api<{
+        result: { metric: Record<string, string>; value: [number, string] }[];
+      }>(`/api/v1/query?query=${encodeURIComponent(promql)}&time=${at}`);
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
     async scraped() {

@@ -37,11 +37,15 @@ function parseLine(line: string): { port?: number; url?: string } | undefined {
 
 // The launcher as a learner runs it, in its own process, on a free port.
 export async function launch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Launched> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/start-server.ts', ...args, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'lib/start-server.ts', ...args, '--port', '0'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const lines: string[] = [];
   let stderr = '';
@@ -53,8 +57,12 @@ export async function launch(args: string[], env: NodeJS.ProcessEnv = {}): Promi
       const entry = parseLine(line);
       if (entry?.url !== undefined && entry.port !== undefined) resolve(entry.port);
     });
-    void exited.then((code) => { reject(new Error(`launcher exited ${code} before listening: ${stderr}`)); });
-    setTimeout(() => { reject(new Error(`launcher not listening after 20 s: ${stderr}`)); }, 20_000).unref();
+    void exited.then((code) => {
+      reject(new Error(`launcher exited ${code} before listening: ${stderr}`));
+    });
+    setTimeout(() => {
+      reject(new Error(`launcher not listening after 20 s: ${stderr}`));
+    }, 20_000).unref();
   });
   return {
     child,

@@ -55,7 +55,16 @@ export function deriveConfig(targets: Record<string, string>, scrapeInterval = '
 // The process exporter with the repository's own grouping, on this machine's /proc.
 export async function startProcessExporter(): Promise<{ hostPort: string; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn('prometheus-process-exporter', ['-config.path', join(ROOT, 'prometheus/process-exporter.yml'), '-web.listen-address', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  const child = spawn(
+    'prometheus-process-exporter',
+    [
+      '-config.path',
+      join(ROOT, 'prometheus/process-exporter.yml'),
+      '-web.listen-address',
+      `127.0.0.1:${port}`,
+    ],
+    { stdio: 'ignore' },
+  );
   const exited = once(child, 'exit');
   for (let i = 0; ; i++) {
     try {
@@ -88,19 +97,35 @@ interface DashboardJson {
 }
 
 export function readDashboard(uid: string): DashboardJson {
-  return JSON.parse(readFileSync(join(ROOT, 'grafana/dashboards', `${uid}.json`), 'utf8')) as DashboardJson;
+  return JSON.parse(
+    readFileSync(join(ROOT, 'grafana/dashboards', `${uid}.json`), 'utf8'),
+  ) as DashboardJson;
 }
 
 export function panelQueries(uid: string): PanelQuery[] {
-  return readDashboard(uid).panels.flatMap((p) => (p.targets ?? []).map((t) => ({ dashboard: uid, panel: p.title, refId: t.refId, expr: t.expr })));
+  return readDashboard(uid).panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({
+      dashboard: uid,
+      panel: p.title,
+      refId: t.refId,
+      expr: t.expr,
+    })),
+  );
 }
 
 // Grafana's expansion: $__rate_interval is max($__interval + scrape interval, 4 × scrape
 // interval); template variables are replaced by their value.
-export function expand(expr: string, vars: Record<string, string>, interval: { scrape: number; interval: number }): string {
+export function expand(
+  expr: string,
+  vars: Record<string, string>,
+  interval: { scrape: number; interval: number },
+): string {
   const rateInterval = Math.max(interval.interval + interval.scrape, 4 * interval.scrape);
-  let out = expr.replaceAll('$__rate_interval', `${rateInterval}s`).replaceAll('$__interval', `${interval.interval}s`);
-  for (const [name, value] of Object.entries(vars)) out = out.replaceAll(`\${${name}}`, value).replaceAll(`$${name}`, value);
+  let out = expr
+    .replaceAll('$__rate_interval', `${rateInterval}s`)
+    .replaceAll('$__interval', `${interval.interval}s`);
+  for (const [name, value] of Object.entries(vars))
+    out = out.replaceAll(`\${${name}}`, value).replaceAll(`$${name}`, value);
   if (out.includes('$')) throw new Error(`unexpanded variable in ${out}`);
   return out;
 }

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { request, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import {
+  request,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import { Readable, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -28,7 +33,7 @@ const cases: Record<string, (req: IncomingMessage, res: ServerResponse) => unkno
     }
     pipeline(Readable.from(body()), res, streamDone);
   },
-  async 'slow'(_req, res) {
+  async slow(_req, res) {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.flushHeaders();
     await sleep(300);
@@ -41,21 +46,30 @@ const STATUSES = ['200', '499', '500'];
 function counts(text: string): Record<string, number> {
   const found: Record<string, number> = {};
   for (const status of STATUSES) {
-    found[status] = sample(text, 'http_request_duration_seconds_count', { method: 'GET', route: '/', status_code: status });
+    found[status] = sample(text, 'http_request_duration_seconds_count', {
+      method: 'GET',
+      route: '/',
+      status_code: status,
+    });
   }
   return found;
 }
 
 // The tests of a response-completion wrapper (v3's, and v7's that records the same way), on
 // real sockets: one observation per request, with the right status, on every path.
-export function describeEveryPath(title: string, application: (app: Handler) => RequestListener): void {
+export function describeEveryPath(
+  title: string,
+  application: (app: Handler) => RequestListener,
+): void {
   describe(`${title}: one observation per request on every path`, () => {
     let server: Running;
     before(async () => {
-      server = await serve(application((req, res) => {
-        const name = new URL(req.url ?? '/', 'http://x').searchParams.get('case') ?? 'ok';
-        return cases[name]?.(req, res);
-      }));
+      server = await serve(
+        application((req, res) => {
+          const name = new URL(req.url ?? '/', 'http://x').searchParams.get('case') ?? 'ok';
+          return cases[name]?.(req, res);
+        }),
+      );
     });
     after(() => server.close());
 

@@ -44,8 +44,12 @@ export function checkBombardier(args: string[]): { problems: string[]; urls: str
       urls.push(arg);
       continue;
     }
-    const [name = '', inline] = arg.startsWith('--') ? arg.slice(2).split(/=(.*)/s, 2) : [arg.slice(1, 2), arg.length > 2 ? arg.slice(2) : undefined];
-    const flag = FLAGS.find(([short, long]) => (arg.startsWith('--') ? long === name : short === name));
+    const [name = '', inline] = arg.startsWith('--')
+      ? arg.slice(2).split(/=(.*)/s, 2)
+      : [arg.slice(1, 2), arg.length > 2 ? arg.slice(2) : undefined];
+    const flag = FLAGS.find(([short, long]) =>
+      arg.startsWith('--') ? long === name : short === name,
+    );
     if (flag === undefined) {
       problems.push(`bombardier has no flag ${arg.startsWith('--') ? `--${name}` : `-${name}`}`);
       continue;
@@ -53,7 +57,9 @@ export function checkBombardier(args: string[]): { problems: string[]; urls: str
     if (flag[2] === 'none') continue;
     const value = inline ?? args[++i];
     if (value === undefined || !valid(flag[2], value)) {
-      problems.push(`bombardier's --${flag[1]} takes a ${flag[2] === 'count' ? 'positive whole number' : flag[2] === 'duration' ? 'duration such as 120s' : 'value'}, not ${value === undefined ? 'nothing' : `"${value}"`}`);
+      problems.push(
+        `bombardier's --${flag[1]} takes a ${flag[2] === 'count' ? 'positive whole number' : flag[2] === 'duration' ? 'duration such as 120s' : 'value'}, not ${value === undefined ? 'nothing' : `"${value}"`}`,
+      );
     }
   }
   if (urls.length !== 1) problems.push(`bombardier takes one URL, not ${urls.length}`);

@@ -19,17 +19,42 @@ interface Repo {
 }
 
 const LAUNCHER_OPTIONS = new Set(['--port', '--host', '--apps-dir', '--workers']);
-const COMPOSE_VERBS = new Set(['up', 'down', 'ps', 'logs', 'stop', 'start', 'restart', 'run', 'exec', 'top', 'stats']);
+const COMPOSE_VERBS = new Set([
+  'up',
+  'down',
+  'ps',
+  'logs',
+  'stop',
+  'start',
+  'restart',
+  'run',
+  'exec',
+  'top',
+  'stats',
+]);
 
 function loadRepo(root: string): Repo {
-  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services?: Record<string, unknown> };
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+    services?: Record<string, unknown>;
+  };
   const dashboards = new Map<string, Set<string>>();
   const dir = join(root, 'grafana', 'dashboards');
   for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : []) {
-    const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { uid?: string; templating?: { list?: Array<{ name: string }> } };
-    dashboards.set(json.uid ?? basename(file, '.json'), new Set((json.templating?.list ?? []).map((v) => v.name)));
+    const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      uid?: string;
+      templating?: { list?: Array<{ name: string }> };
+    };
+    dashboards.set(
+      json.uid ?? basename(file, '.json'),
+      new Set((json.templating?.list ?? []).map((v) => v.name)),
+    );
   }
-  return { root, services: new Set(Object.keys(compose.services ?? {})), dashboards, variants: new Set(listVariants(join(root, 'apps')).keys()) };
+  return {
+    root,
+    services: new Set(Object.keys(compose.services ?? {})),
+    dashboards,
+    variants: new Set(listVariants(join(root, 'apps')).keys()),
+  };
 }
 
 // Splits a command line as a POSIX shell would for the simple commands the pages use.
@@ -39,7 +64,12 @@ export function words(command: string): string[] {
 
 function checkCommand(command: string, repo: Repo): string[] {
   const argv = words(command);
-  const compose = argv[0] === 'docker-compose' ? argv.slice(1) : argv[0] === 'docker' && argv[1] === 'compose' ? argv.slice(2) : undefined;
+  const compose =
+    argv[0] === 'docker-compose'
+      ? argv.slice(1)
+      : argv[0] === 'docker' && argv[1] === 'compose'
+        ? argv.slice(2)
+        : undefined;
   if (compose !== undefined) {
     const [verb = '', ...rest] = compose;
     if (!COMPOSE_VERBS.has(verb)) return [`"${verb}" is not a compose command the workshop uses`];
@@ -51,39 +81,53 @@ function checkCommand(command: string, repo: Repo): string[] {
       const { problems, urls } = checkBombardier(args);
       for (const url of urls) {
         const host = URL.canParse(url) ? new URL(url).hostname : '';
-        if (!repo.services.has(host)) problems.push(`loadgen's target ${url} names no compose service`);
+        if (!repo.services.has(host))
+          problems.push(`loadgen's target ${url} names no compose service`);
       }
       return problems;
     }
-    return operands.filter((s) => !repo.services.has(s)).map((s) => `docker-compose.yml has no service "${s}"`);
+    return operands
+      .filter((s) => !repo.services.has(s))
+      .map((s) => `docker-compose.yml has no service "${s}"`);
   }
   if (argv[0] === 'npm' && argv[1] === 'run' && argv[2] === 'start-server') {
     const [variant = '', ...options] = argv.slice(argv[3] === '--' ? 4 : 3);
-    const problems = repo.variants.has(variant) ? [] : [`"${variant}" is not a variant; choose one of: ${[...repo.variants].join(', ')}`];
+    const problems = repo.variants.has(variant)
+      ? []
+      : [`"${variant}" is not a variant; choose one of: ${[...repo.variants].join(', ')}`];
     for (const option of options.filter((o) => o.startsWith('--'))) {
-      if (!LAUNCHER_OPTIONS.has(option.split('=')[0] ?? '')) problems.push(`the launcher has no option ${option}`);
+      if (!LAUNCHER_OPTIONS.has(option.split('=')[0] ?? ''))
+        problems.push(`the launcher has no option ${option}`);
     }
     return problems;
   }
   if (argv[0] === 'diff' || argv[0] === 'cat') {
-    return argv.slice(1).filter((a) => !a.startsWith('-') && !existsSync(join(repo.root, a))).map((a) => `no file ${a}`);
+    return argv
+      .slice(1)
+      .filter((a) => !a.startsWith('-') && !existsSync(join(repo.root, a)))
+      .map((a) => `no file ${a}`);
   }
   if (argv[0] === 'curl') return [];
-  return [`"${argv[0] ?? ''}" is not a command the workshop checks; add it to workshop/runner/check.ts`];
+  return [
+    `"${argv[0] ?? ''}" is not a command the workshop checks; add it to workshop/runner/check.ts`,
+  ];
 }
 
 function checkDashboardUrl(url: string, repo: Repo): string[] {
-  if (!url.startsWith('{{grafana_url}}/d/')) return ['a dashboard url starts with {{grafana_url}}/d/<uid>'];
+  if (!url.startsWith('{{grafana_url}}/d/'))
+    return ['a dashboard url starts with {{grafana_url}}/d/<uid>'];
   const parsed = new URL(url.replace('{{grafana_url}}', 'http://grafana'));
   const uid = parsed.pathname.split('/')[2] ?? '';
   const variables = repo.dashboards.get(uid);
-  if (variables === undefined) return [`no dashboard with uid "${uid}"; there are: ${[...repo.dashboards.keys()].join(', ')}`];
+  if (variables === undefined)
+    return [`no dashboard with uid "${uid}"; there are: ${[...repo.dashboards.keys()].join(', ')}`];
   const problems: string[] = [];
   for (const [key, value] of parsed.searchParams) {
     if (!key.startsWith('var-')) continue;
     const name = key.slice(4);
     if (!variables.has(name)) problems.push(`dashboard "${uid}" has no variable "${name}"`);
-    else if (name === 'variant' && !repo.services.has(value)) problems.push(`var-variant=${value} names no compose service`);
+    else if (name === 'variant' && !repo.services.has(value))
+      problems.push(`var-variant=${value} names no compose service`);
   }
   return problems;
 }
@@ -95,7 +139,9 @@ function checkAction(action: Action, repo: Repo): string[] {
   switch (kind) {
     case 'terminal:execute': {
       const command = str(body, 'command');
-      return command === undefined ? ['terminal:execute needs a command'] : checkCommand(command, repo);
+      return command === undefined
+        ? ['terminal:execute needs a command']
+        : checkCommand(command, repo);
     }
     case 'terminal:interrupt':
     case 'terminal:interrupt-all':
@@ -107,7 +153,8 @@ function checkAction(action: Action, repo: Repo): string[] {
       if (file === undefined || !existsSync(path)) return [`no file ${file ?? '(none given)'}`];
       if (text === undefined) return ['editor:select-matching-text needs a text'];
       const content = readFileSync(path, 'utf8');
-      const found = body['isRegex'] === true ? new RegExp(text, 'm').test(content) : content.includes(text);
+      const found =
+        body['isRegex'] === true ? new RegExp(text, 'm').test(content) : content.includes(text);
       return found ? [] : [`${file} has no text matching ${JSON.stringify(text)}`];
     }
     case 'dashboard:open-dashboard':
@@ -128,20 +175,34 @@ const TESTED = /Tested by \[([^\]]+)\]\([^)]+\) "([^"]+)"/g;
 function checkText(page: Page, text: string, line: number, repo: Repo): Problem[] {
   const problems: Problem[] = [];
   for (const [, image] of text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) {
-    if (image !== undefined && !existsSync(resolve(dirname(page.file), image))) problems.push({ page: page.name, line, message: `no image ${image}` });
+    if (image !== undefined && !existsSync(resolve(dirname(page.file), image)))
+      problems.push({ page: page.name, line, message: `no image ${image}` });
   }
   for (const [, file = '', name = ''] of text.matchAll(TESTED)) {
     const path = join(repo.root, file);
-    if (!existsSync(path)) problems.push({ page: page.name, line, message: `no test file ${file}` });
-    else if (!readFileSync(path, 'utf8').includes(name)) problems.push({ page: page.name, line, message: `${file} has no test named "${name}"` });
+    if (!existsSync(path))
+      problems.push({ page: page.name, line, message: `no test file ${file}` });
+    else if (!readFileSync(path, 'utf8').includes(name))
+      problems.push({ page: page.name, line, message: `${file} has no test named "${name}"` });
   }
   // A table quoted from a results file must still be what that file says, row for row.
   const quoted = QUOTED.exec(text)?.[1];
   if (quoted !== undefined) {
     const path = join(repo.root, quoted);
-    const rows = existsSync(path) ? new Set(readFileSync(path, 'utf8').split('\n').map((l) => l.trim())) : new Set<string>();
+    const rows = existsSync(path)
+      ? new Set(
+          readFileSync(path, 'utf8')
+            .split('\n')
+            .map((l) => l.trim()),
+        )
+      : new Set<string>();
     for (const row of text.split('\n').filter((l) => l.startsWith('|'))) {
-      if (!rows.has(row.trim())) problems.push({ page: page.name, line, message: `a row quoted from ${quoted} is not in it: ${row}` });
+      if (!rows.has(row.trim()))
+        problems.push({
+          page: page.name,
+          line,
+          message: `a row quoted from ${quoted} is not in it: ${row}`,
+        });
     }
   }
   return problems;
@@ -152,7 +213,13 @@ export function checkWorkshop(root: string): Problem[] {
   try {
     repo = loadRepo(root);
   } catch (err) {
-    return [{ page: 'workshop', line: 0, message: `cannot read the repository the pages point at: ${(err as Error).message}` }];
+    return [
+      {
+        page: 'workshop',
+        line: 0,
+        message: `cannot read the repository the pages point at: ${(err as Error).message}`,
+      },
+    ];
   }
   const problems: Problem[] = [];
   const pages = listPages(join(root, 'workshop'));
@@ -171,7 +238,11 @@ export function checkWorkshop(root: string): Problem[] {
         continue;
       }
       for (const message of checkAction(block.action, repo)) {
-        problems.push({ page: page.name, line: block.action.line, message: `${block.action.kind}: ${message}` });
+        problems.push({
+          page: page.name,
+          line: block.action.line,
+          message: `${block.action.kind}: ${message}`,
+        });
       }
     }
   }

@@ -9,16 +9,30 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { page: { type: 'string' }, 'grafana-url': { type: 'string' }, yes: { type: 'boolean', default: false }, root: { type: 'string', default: ROOT } },
+  options: {
+    page: { type: 'string' },
+    'grafana-url': { type: 'string' },
+    yes: { type: 'boolean', default: false },
+    root: { type: 'string', default: ROOT },
+  },
 });
 
 if (positionals[0] === 'check') {
   const problems = checkWorkshop(values.root);
-  for (const p of problems) process.stderr.write(`${p.page === 'workshop' ? 'workshop' : `workshop/${p.page}.md:${p.line}`}: ${p.message}\n`);
-  process.stdout.write(problems.length === 0 ? 'workshop check: every action matches the repository\n' : `workshop check: ${problems.length} problem(s)\n`);
+  for (const p of problems)
+    process.stderr.write(
+      `${p.page === 'workshop' ? 'workshop' : `workshop/${p.page}.md:${p.line}`}: ${p.message}\n`,
+    );
+  process.stdout.write(
+    problems.length === 0
+      ? 'workshop check: every action matches the repository\n'
+      : `workshop check: ${problems.length} problem(s)\n`,
+  );
   process.exit(problems.length === 0 ? 0 : 1);
 } else if (positionals.length > 0) {
-  process.stderr.write(`workshop: unknown command "${positionals.join(' ')}"; use: npm run workshop [-- check | --page N]\n`);
+  process.stderr.write(
+    `workshop: unknown command "${positionals.join(' ')}"; use: npm run workshop [-- check | --page N]\n`,
+  );
   process.exit(2);
 }
 
@@ -29,7 +43,9 @@ const runner = createRunner({
   yes: values.yes,
   ...(values['grafana-url'] === undefined ? {} : { grafanaUrl: values['grafana-url'] }),
 });
-const stop = (): void => { void runner.interruptAll().then(() => process.exit(130)); };
+const stop = (): void => {
+  void runner.interruptAll().then(() => process.exit(130));
+};
 process.once('SIGINT', stop);
 try {
   await runner.run(values.page === undefined ? 0 : runner.find(values.page));

@@ -8,7 +8,8 @@ export interface Action {
   line: number;
 }
 
-export type Block = { type: 'text'; text: string; line: number } | { type: 'action'; action: Action };
+export type Block =
+  { type: 'text'; text: string; line: number } | { type: 'action'; action: Action };
 
 export interface Page {
   file: string;
@@ -21,7 +22,10 @@ export const PAGE_FILE = /^\d\d-[a-z0-9-]+\.md$/;
 const FENCE = /^```([a-z]+:[a-z-]+)\s*$/;
 
 export function listPages(dir: string): string[] {
-  return readdirSync(dir).filter((f) => PAGE_FILE.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => PAGE_FILE.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 // A page is markdown; a fenced block whose info string is `area:verb` is an action with a
@@ -32,7 +36,8 @@ export function parsePage(file: string): Page {
   let text: string[] = [];
   let textLine = 1;
   const flush = (): void => {
-    if (text.join('').trim() !== '') blocks.push({ type: 'text', text: text.join('\n').trim(), line: textLine });
+    if (text.join('').trim() !== '')
+      blocks.push({ type: 'text', text: text.join('\n').trim(), line: textLine });
     text = [];
   };
   for (let i = 0; i < lines.length; i++) {
@@ -46,20 +51,31 @@ export function parsePage(file: string): Page {
     const start = i + 1;
     const body: string[] = [];
     while (++i < lines.length && lines[i] !== '```') body.push(lines[i] ?? '');
-    if (i >= lines.length) throw new Error(`${basename(file)}:${start}: the ${kind} block is never closed`);
+    if (i >= lines.length)
+      throw new Error(`${basename(file)}:${start}: the ${kind} block is never closed`);
     let parsed: unknown;
     try {
       parsed = parse(body.join('\n')) ?? {};
     } catch (err) {
-      throw new Error(`${basename(file)}:${start}: the ${kind} block is not YAML: ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `${basename(file)}:${start}: the ${kind} block is not YAML: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error(`${basename(file)}:${start}: the ${kind} block must be a YAML mapping`);
     }
-    blocks.push({ type: 'action', action: { kind, body: parsed as Record<string, unknown>, line: start } });
+    blocks.push({
+      type: 'action',
+      action: { kind, body: parsed as Record<string, unknown>, line: start },
+    });
   }
   flush();
-  const title = lines.find((l) => l.startsWith('# '))?.slice(2).trim() ?? basename(file);
+  const title =
+    lines
+      .find((l) => l.startsWith('# '))
+      ?.slice(2)
+      .trim() ?? basename(file);
   return { file, name: basename(file, '.md'), title, blocks };
 }
 

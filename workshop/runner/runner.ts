@@ -34,7 +34,9 @@ export function createRunner(options: RunnerOptions): Runner {
   const sessions = new Map<number, ChildProcess>();
   const rl: Interface = createInterface({ input: options.input, terminal: false });
   const lines = rl[Symbol.asyncIterator]();
-  const say = (text: string): void => { output.write(`${text}\n`); };
+  const say = (text: string): void => {
+    output.write(`${text}\n`);
+  };
 
   async function ask(question: string): Promise<string> {
     if (options.yes === true) return '';
@@ -47,10 +49,18 @@ export function createRunner(options: RunnerOptions): Runner {
   // command and everything it started, as Ctrl-C in a terminal would.
   function execute(command: string, session: number): void {
     if (sessions.has(session)) say(`[${session}] session ${session} is busy; interrupt it first`);
-    const child = spawn('bash', ['-c', command], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', command], {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     sessions.set(session, child);
     const prefix = (d: Buffer): void => {
-      for (const line of d.toString().split('\n').filter((l) => l !== '')) say(`[${session}] ${line}`);
+      for (const line of d
+        .toString()
+        .split('\n')
+        .filter((l) => l !== ''))
+        say(`[${session}] ${line}`);
     };
     child.stdout.on('data', prefix);
     child.stderr.on('data', prefix);
@@ -66,7 +76,9 @@ export function createRunner(options: RunnerOptions): Runner {
     if (child?.pid === undefined) return;
     const exited = once(child, 'exit');
     process.kill(-child.pid, 'SIGINT');
-    const timer = setTimeout(() => { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); }, 10_000);
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, 10_000);
     await exited;
     clearTimeout(timer);
   }
@@ -108,7 +120,9 @@ export function createRunner(options: RunnerOptions): Runner {
     } else if (kind === 'editor:select-matching-text') {
       showSelection(action);
     } else if (kind.startsWith('dashboard:')) {
-      say(`open in your browser: ${(str(body, 'url') ?? '').replace('{{grafana_url}}', grafanaUrl)}`);
+      say(
+        `open in your browser: ${(str(body, 'url') ?? '').replace('{{grafana_url}}', grafanaUrl)}`,
+      );
     }
   }
 
@@ -125,7 +139,9 @@ export function createRunner(options: RunnerOptions): Runner {
       if (err instanceof Quit) return 'quit';
       throw err;
     }
-    return (await ask('-- end of page: Enter for the next one, q to stop ')) === 'q' ? 'quit' : 'next';
+    return (await ask('-- end of page: Enter for the next one, q to stop ')) === 'q'
+      ? 'quit'
+      : 'next';
   }
 
   return {
@@ -136,8 +152,14 @@ export function createRunner(options: RunnerOptions): Runner {
     runPage,
     find(name) {
       const byNumber = /^\d+$/.test(name) ? Number(name) - 1 : -1;
-      const index = byNumber >= 0 ? byNumber : pages.findIndex((p) => p.name === name || p.name.slice(3) === name);
-      if (pages[index] === undefined) throw new Error(`no page "${name}"; pages: ${pages.map((p, i) => `${i + 1} ${p.name}`).join(', ')}`);
+      const index =
+        byNumber >= 0
+          ? byNumber
+          : pages.findIndex((p) => p.name === name || p.name.slice(3) === name);
+      if (pages[index] === undefined)
+        throw new Error(
+          `no page "${name}"; pages: ${pages.map((p, i) => `${i + 1} ${p.name}`).join(', ')}`,
+        );
       return index;
     },
     async run(from = 0) {

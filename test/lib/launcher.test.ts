@@ -4,11 +4,14 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, launch } from './helpers/servers.js';
-import { ok, sample, scrape } from './helpers/metrics.js';
+import { ROOT, launch } from '../helpers/servers.js';
+import { ok, sample, scrape } from '../helpers/metrics.js';
 
 async function runLauncher(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/start-server.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/start-server.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
@@ -22,13 +25,18 @@ describe('the launcher', () => {
       const res = await fetch(`${server.url}/`);
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'Hello World!');
-      const listening = server.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['url'] !== undefined);
+      const listening = server.lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((e) => e['url'] !== undefined);
       assert.ok(listening, 'a log line says where it listens');
       assert.equal(listening['variant'], 'hello-world-v1');
       assert.equal(listening['url'], `${server.url}/`);
       const metrics = await scrape(server.url);
       assert.match(metrics, /^process_cpu_seconds_total \d/m, 'Node process metrics are there');
-      assert.ok(!metrics.includes('http_request'), 'no request metrics in the uninstrumented variant');
+      assert.ok(
+        !metrics.includes('http_request'),
+        'no request metrics in the uninstrumented variant',
+      );
     } finally {
       await server.close();
     }
@@ -38,7 +46,10 @@ describe('the launcher', () => {
     const { code, stderr } = await runLauncher(['hello-world-v9', '--port', '0']);
     assert.equal(code, 2);
     assert.match(stderr, /unknown variant "hello-world-v9"/);
-    assert.match(stderr, /hello-world-v1, hello-world-v2\/app-1, hello-world-v2\/app-2, hello-world-v3\/app-1, hello-world-v3\/app-2/);
+    assert.match(
+      stderr,
+      /hello-world-v1, hello-world-v2\/app-1, hello-world-v2\/app-2, hello-world-v3\/app-1, hello-world-v3\/app-2/,
+    );
   });
 
   it('rejects a bad port, naming the setting and the variants', async () => {
@@ -82,7 +93,9 @@ describe('the launcher', () => {
         signalled = performance.now();
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => { resolve({ status: res.statusCode, text }); });
+        res.on('end', () => {
+          resolve({ status: res.statusCode, text });
+        });
         res.on('error', reject);
       });
       req.on('error', reject);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { createRunner } from '../workshop/runner/runner.js';
-import type { Action } from '../workshop/runner/pages.js';
-import { ROOT } from './helpers/servers.js';
+import { createRunner } from '../../workshop/runner/runner.js';
+import type { Action } from '../../workshop/runner/pages.js';
+import { ROOT } from '../helpers/servers.js';
 
 async function waitFor(read: () => string, pattern: RegExp, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -31,7 +31,11 @@ describe('the workshop runner', () => {
       input.write('y\n');
       await runner.perform(first);
       assert.match(seen, /run in terminal 1: npm run start-server -- hello-world-v1 --port 8080/);
-      await waitFor(() => seen, /\[1\] .*serving hello-world-v1 at http:\/\/127\.0\.0\.1:8080\//, 30_000);
+      await waitFor(
+        () => seen,
+        /\[1\] .*serving hello-world-v1 at http:\/\/127\.0\.0\.1:8080\//,
+        30_000,
+      );
       assert.equal(await (await fetch('http://127.0.0.1:8080/')).text(), 'Hello World!');
 
       await runner.perform({ kind: 'terminal:interrupt', body: { session: 1 }, line: 0 });
@@ -46,7 +50,11 @@ describe('the workshop runner', () => {
   });
 
   it('finds a page by number or by name, and says which pages exist', () => {
-    const runner = createRunner({ root: ROOT, input: new PassThrough(), output: new PassThrough() });
+    const runner = createRunner({
+      root: ROOT,
+      input: new PassThrough(),
+      output: new PassThrough(),
+    });
     try {
       assert.equal(runner.find('6'), runner.find('response-completion'));
       assert.equal(runner.find('06-response-completion'), 5);

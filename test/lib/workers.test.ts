@@ -4,10 +4,14 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { ok, sample, scrape } from './helpers/metrics.js';
-import { ROOT, launch, type Launched } from './helpers/servers.js';
+import { ok, sample, scrape } from '../helpers/metrics.js';
+import { ROOT, launch, type Launched } from '../helpers/servers.js';
 
-interface Line { pid?: number; worker?: string; msg?: string }
+interface Line {
+  pid?: number;
+  worker?: string;
+  msg?: string;
+}
 const parsed = (server: Launched): Line[] => server.lines.map((l) => JSON.parse(l) as Line);
 
 async function until(what: string, check: () => boolean): Promise<void> {
@@ -31,7 +35,8 @@ describe('--workers: node:cluster workers sharing one port', () => {
       // Each worker's own process metrics, labelled by its number: both did a share of the work.
       const rise = ['1', '2'].map((w) => cpu(text, w) - cpu(before, w));
       const total = rise.reduce((a, b) => a + b, 0);
-      for (const [i, r] of rise.entries()) assert.ok(r > total / 5, `worker ${i + 1}: CPU rose ${r} s of ${total} s`);
+      for (const [i, r] of rise.entries())
+        assert.ok(r > total / 5, `worker ${i + 1}: CPU rose ${r} s of ${total} s`);
       assert.equal(text.match(/^process_resident_memory_bytes\{worker="\d+"\} /gm)?.length, 2);
     } finally {
       await server.close();
@@ -45,7 +50,10 @@ describe('--workers: node:cluster workers sharing one port', () => {
       assert.equal(result['2xx'], 1000);
       const text = await scrape(server.url);
       assert.equal(sample(text, 'http_request_duration_seconds_count', ok()), 1000);
-      assert.equal(sample(text, 'http_request_duration_seconds_bucket', { le: '+Inf', ...ok() }), 1000);
+      assert.equal(
+        sample(text, 'http_request_duration_seconds_bucket', { le: '+Inf', ...ok() }),
+        1000,
+      );
       assert.ok(sample(text, 'http_request_duration_seconds_sum', ok()) > 0);
     } finally {
       await server.close();
@@ -54,15 +62,38 @@ describe('--workers: node:cluster workers sharing one port', () => {
 
   it('stops every worker on SIGTERM and exits 0', async () => {
     const server = await launch(['hello-world-v3/app-2', '--workers', '2']);
-    await until('both workers', () => parsed(server).filter((l) => l.msg?.endsWith(' listening') === true && l.worker !== undefined).length === 2);
+    await until(
+      'both workers',
+      () =>
+        parsed(server).filter(
+          (l) => l.msg?.endsWith(' listening') === true && l.worker !== undefined,
+        ).length === 2,
+    );
     await server.close();
     assert.equal(await server.exited, 0);
-    const stopped = new Set(parsed(server).filter((l) => l.msg === 'stopped').map((l) => l.pid));
+    const stopped = new Set(
+      parsed(server)
+        .filter((l) => l.msg === 'stopped')
+        .map((l) => l.pid),
+    );
     assert.equal(stopped.size, 2);
   });
 
   it('drains once when SIGTERM reaches the whole process group, as from timeout(1) or kill -- -PGID', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'lib/start-server.ts', 'hello-world-v3/app-2', '--port', '0', '--workers', '2'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'lib/start-server.ts',
+        'hello-world-v3/app-2',
+        '--port',
+        '0',
+        '--workers',
+        '2',
+      ],
+      { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = once(child, 'exit');
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -76,11 +107,19 @@ describe('--workers: node:cluster workers sharing one port', () => {
   it('replaces a worker that dies, under the same number', async () => {
     const server = await launch(['hello-world-v3/app-2', '--workers', '2']);
     try {
-      await until('both workers', () => parsed(server).filter((l) => l.msg === 'worker 1 listening' || l.msg === 'worker 2 listening').length === 2);
+      await until(
+        'both workers',
+        () =>
+          parsed(server).filter(
+            (l) => l.msg === 'worker 1 listening' || l.msg === 'worker 2 listening',
+          ).length === 2,
+      );
       const first = parsed(server).find((l) => l.msg === 'worker 1 listening')?.pid;
       assert.ok(first !== undefined);
       process.kill(first, 'SIGKILL');
-      await until('a new worker 1', () => parsed(server).some((l) => l.msg === 'worker 1 listening' && l.pid !== first));
+      await until('a new worker 1', () =>
+        parsed(server).some((l) => l.msg === 'worker 1 listening' && l.pid !== first),
+      );
       await (await fetch(`${server.url}/`)).text();
       const text = await scrape(server.url);
       assert.ok(cpu(text, '1') > 0 && cpu(text, '2') > 0);
@@ -91,7 +130,19 @@ describe('--workers: node:cluster workers sharing one port', () => {
 
   it('rejects a --workers value that is not a whole number up to 64', async () => {
     for (const workers of ['-1', 'two', '65']) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'lib/start-server.ts', 'hello-world-v1', '--port', '0', `--workers=${workers}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'lib/start-server.ts',
+          'hello-world-v1',
+          '--port',
+          '0',
+          `--workers=${workers}`,
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const [code] = (await once(child, 'exit')) as [number | null];

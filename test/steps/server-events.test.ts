@@ -2,47 +2,65 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ok, sample, scrape } from './helpers/metrics.js';
-import { launch, type Launched } from './helpers/servers.js';
+import { ok, sample, scrape } from '../helpers/metrics.js';
+import { launch, type Launched } from '../helpers/servers.js';
 
 const REQUESTS = 20;
 
 async function recorded(url: string, labels = ok()): Promise<{ count: number; meanMs: number }> {
   const text = await scrape(url);
   const count = sample(text, 'http_request_duration_seconds_count', labels);
-  return { count, meanMs: (sample(text, 'http_request_duration_seconds_sum', labels) / count) * 1000 };
+  return {
+    count,
+    meanMs: (sample(text, 'http_request_duration_seconds_sum', labels) / count) * 1000,
+  };
 }
 
 // A client that gives up 20 ms into the 50 ms wait, before any byte of the body.
 function hangUp(url: string): Promise<void> {
   return new Promise((resolve) => {
     const req = request(`${url}/`, { agent: false });
-    req.on('error', () => { resolve(); });
+    req.on('error', () => {
+      resolve();
+    });
     req.end();
-    setTimeout(() => { req.destroy(); }, 20);
+    setTimeout(() => {
+      req.destroy();
+    }, 20);
   });
 }
 
-const streamed = { v3: 'hello-world-v3/app-1', channel: 'hello-world-v5/app-1', hooks: 'hello-world-v6/app-1' };
+const streamed = {
+  v3: 'hello-world-v3/app-1',
+  channel: 'hello-world-v5/app-1',
+  hooks: 'hello-world-v6/app-1',
+};
 
 describe('server and framework events, with no wrapper around the app', () => {
   let servers: Record<keyof typeof streamed, Launched>;
   before(async () => {
     const [v3, channel, hooks] = await Promise.all(Object.values(streamed).map((v) => launch([v])));
-    if (v3 === undefined || channel === undefined || hooks === undefined) throw new Error('not launched');
+    if (v3 === undefined || channel === undefined || hooks === undefined)
+      throw new Error('not launched');
     servers = { v3, channel, hooks };
   });
   after(() => Promise.all(Object.values(servers).map((s) => s.close())));
 
   it('agree with the v3 wrapper on the 50 ms streamed body, and never count a scrape', async () => {
-    await Promise.all(Object.values(servers).map(async (s) => {
-      await scrape(s.url);
-      for (let i = 0; i < REQUESTS; i++) assert.equal(await (await fetch(`${s.url}/`)).text(), 'Hello World!');
-    }));
+    await Promise.all(
+      Object.values(servers).map(async (s) => {
+        await scrape(s.url);
+        for (let i = 0; i < REQUESTS; i++)
+          assert.equal(await (await fetch(`${s.url}/`)).text(), 'Hello World!');
+      }),
+    );
     for (const [name, s] of Object.entries(servers)) {
       const { count, meanMs } = await recorded(s.url);
       assert.equal(count, REQUESTS, name);
-      assert.ok(meanMs >= 50 && meanMs <= 80, `${name}: recorded mean ${meanMs.toFixed(2)} ms should be 50-80 ms`);
+      assert.ok(
+        meanMs >= 50 && meanMs <= 80,
+        `${name}: recorded mean ${meanMs.toFixed(2)} ms should be 50-80 ms`,
+      );
     }
   });
 

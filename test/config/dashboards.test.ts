@@ -3,10 +3,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ROOT } from './helpers/servers.js';
+import { ROOT } from '../helpers/servers.js';
 
 const DIR = join(ROOT, 'grafana/dashboards');
-const datasources = parse(readFileSync(join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: { uid: string; type: string }[] };
+const datasources = parse(
+  readFileSync(join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+) as { datasources: { uid: string; type: string }[] };
 const provisionedUid = datasources.datasources[0]?.uid;
 
 interface Panel {
@@ -27,9 +29,27 @@ interface Dashboard {
 
 // The panel types Grafana 11 and later draw without the Angular plugin system, which
 // Grafana 12 has removed.
-const MODERN = new Set(['timeseries', 'heatmap', 'stat', 'gauge', 'bargauge', 'table', 'text', 'row', 'barchart', 'histogram', 'state-timeline', 'status-history', 'piechart', 'logs']);
+const MODERN = new Set([
+  'timeseries',
+  'heatmap',
+  'stat',
+  'gauge',
+  'bargauge',
+  'table',
+  'text',
+  'row',
+  'barchart',
+  'histogram',
+  'state-timeline',
+  'status-history',
+  'piechart',
+  'logs',
+]);
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
-const dashboards = files.map((f) => ({ file: f, json: JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dashboard }));
+const dashboards = files.map((f) => ({
+  file: f,
+  json: JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dashboard,
+}));
 
 describe('grafana dashboards', () => {
   it('are Raw Requests and Process Info, each in a file named after its uid', () => {
@@ -44,9 +64,11 @@ describe('grafana dashboards', () => {
     for (const { json } of dashboards) {
       for (const panel of json.panels) {
         assert.equal(panel.datasource?.uid, provisionedUid, `${json.uid}: ${panel.title}`);
-        for (const t of panel.targets ?? []) assert.equal(t.datasource?.uid, provisionedUid, `${json.uid}: ${panel.title} ${t.refId}`);
+        for (const t of panel.targets ?? [])
+          assert.equal(t.datasource?.uid, provisionedUid, `${json.uid}: ${panel.title} ${t.refId}`);
       }
-      for (const v of json.templating.list) assert.equal(v.datasource?.uid, provisionedUid, `${json.uid}: $${v.name}`);
+      for (const v of json.templating.list)
+        assert.equal(v.datasource?.uid, provisionedUid, `${json.uid}: $${v.name}`);
     }
   });
 
@@ -61,14 +83,27 @@ describe('grafana dashboards', () => {
         assert.ok(refs.length > 0, `${json.uid}: ${panel.title} has a query`);
       }
       assert.equal(json.refresh, '5s');
-      assert.deepEqual(json.templating.list.map((v) => v.name), ['variant']);
+      assert.deepEqual(
+        json.templating.list.map((v) => v.name),
+        ['variant'],
+      );
     }
   });
 
   it('Raw Requests has throughput, response times, a heatmap, status codes and in-flight panels', () => {
     const raw = dashboards.find((d) => d.json.uid === 'raw-requests')?.json;
-    const exprs = (raw?.panels ?? []).flatMap((p) => (p.targets ?? []).map((t) => `${p.type} ${t.expr}`)).join('\n');
-    for (const needed of [/timeseries sum\(rate\(http_requests_total/, /histogram_quantile\(0\.5,/, /histogram_quantile\(0\.95,/, /histogram_quantile\(0\.99,/, /heatmap .*http_request_duration_seconds_bucket/, /by \(status_code\)/, /http_requests_in_flight/]) {
+    const exprs = (raw?.panels ?? [])
+      .flatMap((p) => (p.targets ?? []).map((t) => `${p.type} ${t.expr}`))
+      .join('\n');
+    for (const needed of [
+      /timeseries sum\(rate\(http_requests_total/,
+      /histogram_quantile\(0\.5,/,
+      /histogram_quantile\(0\.95,/,
+      /histogram_quantile\(0\.99,/,
+      /heatmap .*http_request_duration_seconds_bucket/,
+      /by \(status_code\)/,
+      /http_requests_in_flight/,
+    ]) {
       assert.match(exprs, needed);
     }
   });

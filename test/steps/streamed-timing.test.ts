@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launch, type Launched } from './helpers/servers.js';
+import { launch, type Launched } from '../helpers/servers.js';
 import type { FastifyInstance } from 'fastify';
-import * as functionCallApp from '../apps/hello-world-v2/app-1.js';
-import * as completion from '../apps/hello-world-v3/metrics.js';
-import { requestDuration } from '../lib/http-metrics.js';
-import { buildServer } from '../lib/server.js';
-import { ok, sample, scrape } from './helpers/metrics.js';
+import * as functionCallApp from '../../apps/hello-world-v2/app-1.js';
+import * as completion from '../../apps/hello-world-v3/metrics.js';
+import { requestDuration } from '../../lib/http-metrics.js';
+import { buildServer } from '../../lib/server.js';
+import { ok, sample, scrape } from '../helpers/metrics.js';
 
 const REQUESTS = 20;
 
@@ -53,8 +53,14 @@ describe('hello-world-v2/app-1: the function-call timer and a plain body', () =>
     assert.equal(sample(text, 'http_request_duration_seconds_count', ok()), REQUESTS);
     // The median, read from the histogram as Grafana's p50 is: more than half of the requests
     // fall in the buckets up to 0.5 ms. A mean would let one cold first call decide.
-    const underHalfMs = sample(text, 'http_request_duration_seconds_bucket', { le: '0.0005', ...ok() });
-    assert.ok(underHalfMs > REQUESTS / 2, `${underHalfMs} of ${REQUESTS} requests recorded under 0.5 ms`);
+    const underHalfMs = sample(text, 'http_request_duration_seconds_bucket', {
+      le: '0.0005',
+      ...ok(),
+    });
+    assert.ok(
+      underHalfMs > REQUESTS / 2,
+      `${underHalfMs} of ${REQUESTS} requests recorded under 0.5 ms`,
+    );
   });
 });
 
@@ -84,9 +90,15 @@ describe('the two wrappers around the plain hello world', () => {
       const cost = Number(process.hrtime.bigint() - start) / 1e9;
       void reading.then(({ values }) => {
         const of = (name: string): number =>
-          values.find((v) => v.metricName === name && v.labels.route === '/' && v.labels.status_code === '200')?.value ??
-          0;
-        store({ count: of('http_request_duration_seconds_count'), sum: of('http_request_duration_seconds_sum'), cost });
+          values.find(
+            (v) =>
+              v.metricName === name && v.labels.route === '/' && v.labels.status_code === '200',
+          )?.value ?? 0;
+        store({
+          count: of('http_request_duration_seconds_count'),
+          sum: of('http_request_duration_seconds_sum'),
+          cost,
+        });
       });
     };
   }
@@ -97,10 +109,16 @@ describe('the two wrappers around the plain hello world', () => {
       const slot: (typeof readings)[number] = {};
       readings.push(slot);
       // The first 'close' listener: the function call has been recorded, the completion not yet.
-      res.prependListener('close', readInto((r) => (slot.functionCall = r)));
+      res.prependListener(
+        'close',
+        readInto((r) => (slot.functionCall = r)),
+      );
       timedTwice(req, res);
       // The last one: the response-completion wrapper has recorded too.
-      res.on('close', readInto((r) => (slot.completion = r)));
+      res.on(
+        'close',
+        readInto((r) => (slot.completion = r)),
+      );
     });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -112,7 +130,8 @@ describe('the two wrappers around the plain hello world', () => {
       const res = await fetch(`${url}/`);
       assert.equal(await res.text(), 'Hello World!');
       // The client can have the body before the server's 'close' listeners have run.
-      while (readings[i]?.completion === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+      while (readings[i]?.completion === undefined)
+        await new Promise((resolve) => setTimeout(resolve, 1));
     }
     assert.equal(readings.length, n);
     let previousSum = 0;
@@ -120,8 +139,16 @@ describe('the two wrappers around the plain hello world', () => {
     const responseCompletion: number[] = [];
     for (const [i, slot] of readings.entries()) {
       assert.ok(slot.functionCall && slot.completion);
-      assert.equal(slot.functionCall.count, 2 * i + 1, `request ${i}: the first reading saw the wrong observations`);
-      assert.equal(slot.completion.count, 2 * i + 2, `request ${i}: the last reading saw the wrong observations`);
+      assert.equal(
+        slot.functionCall.count,
+        2 * i + 1,
+        `request ${i}: the first reading saw the wrong observations`,
+      );
+      assert.equal(
+        slot.completion.count,
+        2 * i + 2,
+        `request ${i}: the last reading saw the wrong observations`,
+      );
       const call = slot.functionCall.sum - previousSum;
       const whole = slot.completion.sum - slot.functionCall.sum - slot.functionCall.cost;
       previousSum = slot.completion.sum;
@@ -133,7 +160,8 @@ describe('the two wrappers around the plain hello world', () => {
       functionCall.push(call);
       responseCompletion.push(whole);
     }
-    const medianUs = (xs: number[]): string => ((xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0) * 1e6).toFixed(1);
+    const medianUs = (xs: number[]): string =>
+      ((xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0) * 1e6).toFixed(1);
     t.diagnostic(
       `median of ${n} requests: function call ${medianUs(functionCall)} µs, response completion ${medianUs(responseCompletion)} µs`,
     );
@@ -150,7 +178,10 @@ describe('hello-world-v3/app-1: the response-completion wrapper and a streamed b
     const { count, meanMs } = await recordedMeanMs(server.url);
     assert.equal(count, REQUESTS);
     assert.ok(clientMeanMs >= 50, `client mean ${clientMeanMs.toFixed(2)} ms`);
-    assert.ok(meanMs >= 50 && meanMs <= 80, `recorded mean ${meanMs.toFixed(2)} ms should be 50-80 ms`);
+    assert.ok(
+      meanMs >= 50 && meanMs <= 80,
+      `recorded mean ${meanMs.toFixed(2)} ms should be 50-80 ms`,
+    );
     assert.ok(meanMs <= clientMeanMs, 'the server cannot record more time than the client saw');
   });
 });

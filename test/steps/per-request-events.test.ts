@@ -3,16 +3,25 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writesPerRequest, type Cost } from './helpers/cost.js';
-import { ok, sample, scrape } from './helpers/metrics.js';
-import { launch, type Launched } from './helpers/servers.js';
+import { writesPerRequest, type Cost } from '../helpers/cost.js';
+import { ok, sample, scrape } from '../helpers/metrics.js';
+import { launch, type Launched } from '../helpers/servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'events-'));
-after(() => { rmSync(dir, { recursive: true, force: true }); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function events(file: string): { route: string; status: number; seconds: number; msg: string }[] {
   const text = readFileSync(file, 'utf8');
-  return text === '' ? [] : text.trimEnd().split('\n').map((l) => JSON.parse(l) as { route: string; status: number; seconds: number; msg: string });
+  return text === ''
+    ? []
+    : text
+        .trimEnd()
+        .split('\n')
+        .map(
+          (l) => JSON.parse(l) as { route: string; status: number; seconds: number; msg: string },
+        );
 }
 
 async function requests(url: string, n: number): Promise<void> {
@@ -27,7 +36,10 @@ describe('hello-world-v4: one event per request', () => {
       await requests(server.url, 25);
       const written = events(file);
       assert.equal(written.length, 25);
-      assert.deepEqual(written.map((e) => [e.msg, e.route, e.status]), Array(25).fill(['request', '/', 200]));
+      assert.deepEqual(
+        written.map((e) => [e.msg, e.route, e.status]),
+        Array(25).fill(['request', '/', 200]),
+      );
       assert.ok(written.every((e) => e.seconds > 0 && e.seconds < 1));
       assert.equal(sample(await scrape(server.url), 'http_requests_total', ok()), 25);
     } finally {
@@ -46,7 +58,10 @@ describe('hello-world-v4: one event per request', () => {
   });
 
   it('fails at start-up, naming the setting, when the events file cannot be opened', async () => {
-    await assert.rejects(launch(['hello-world-v4/app-1'], { REQUEST_EVENTS_FILE: join(dir, 'missing', 'x.log') }), /REQUEST_EVENTS_FILE=.*missing\/x\.log cannot be opened/);
+    await assert.rejects(
+      launch(['hello-world-v4/app-1'], { REQUEST_EVENTS_FILE: join(dir, 'missing', 'x.log') }),
+      /REQUEST_EVENTS_FILE=.*missing\/x\.log cannot be opened/,
+    );
   });
 });
 
@@ -59,7 +74,11 @@ describe('what an event per request costs in writes', () => {
   let v3: Cost, sync: Cost, buffered: Cost;
   before(async () => {
     servers = await Promise.all(variants.map((v) => launch([v])));
-    const costs = await writesPerRequest(servers.map((s) => ({ url: s.url, pid: s.child.pid ?? 0 })), 5000, 1500);
+    const costs = await writesPerRequest(
+      servers.map((s) => ({ url: s.url, pid: s.child.pid ?? 0 })),
+      5000,
+      1500,
+    );
     [v3, sync, buffered] = costs as [Cost, Cost, Cost];
   });
   after(() => Promise.all(servers.map((s) => s.close())));
@@ -69,7 +88,10 @@ describe('what an event per request costs in writes', () => {
   });
 
   it('app-1 makes one write(2) per event on top of the response; app-2 at most one per ten events', () => {
-    assert.ok(sync.writes - v3.writes > 0.95 && sync.writes - v3.writes < 1.05, `sync: ${sync.writes} vs ${v3.writes}`);
+    assert.ok(
+      sync.writes - v3.writes > 0.95 && sync.writes - v3.writes < 1.05,
+      `sync: ${sync.writes} vs ${v3.writes}`,
+    );
     assert.ok(buffered.writes - v3.writes < 0.1, `buffered: ${buffered.writes} vs ${v3.writes}`);
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { launch, type Launched } from './helpers/servers.js';
-import { sample, scrape, seriesLines } from './helpers/metrics.js';
+import { launch, type Launched } from '../helpers/servers.js';
+import { sample, scrape, seriesLines } from '../helpers/metrics.js';
 
 const FLOOD = 10_000;
 
@@ -24,7 +24,14 @@ for (const variant of ['hello-world-v3/app-2', 'hello-world-v7/app-2']) {
         url: server.url,
         amount: FLOOD,
         connections: 10,
-        requests: [{ setupRequest: (req) => ({ ...req, path: `/${randomBytes(8).toString('hex')}?q=${randomBytes(4).toString('hex')}` }) }],
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              path: `/${randomBytes(8).toString('hex')}?q=${randomBytes(4).toString('hex')}`,
+            }),
+          },
+        ],
       });
       assert.equal(result.non2xx, FLOOD, 'every random path is a 404');
       assert.equal(result.errors, 0);

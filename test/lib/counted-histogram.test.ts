@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
-import { CountedHistogram } from '../lib/counted-histogram.js';
-import { BUCKETS } from '../lib/http-metrics.js';
+import { CountedHistogram } from '../../lib/counted-histogram.js';
+import { BUCKETS } from '../../lib/http-metrics.js';
 
 const NAME = 'http_request_duration_seconds';
 const HELP = 'Time from the request reaching the app to the response being recorded.';
@@ -25,7 +25,13 @@ function observations(): number[] {
 function both(values: number[]): { theirs: Registry; ours: Registry } {
   const theirs = new Registry();
   const ours = new Registry();
-  const histogram = new Histogram({ name: NAME, help: HELP, labelNames: ['method', 'route', 'status_code'], buckets: BUCKETS, registers: [theirs] });
+  const histogram = new Histogram({
+    name: NAME,
+    help: HELP,
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: BUCKETS,
+    registers: [theirs],
+  });
   const counted = new CountedHistogram(NAME, HELP, BUCKETS);
   counted.registerIn(ours);
   const children = LABELS.map((l) => [histogram.labels(l), counted.labels(l)] as const);
@@ -48,7 +54,9 @@ describe('the histogram counted in plain numbers', () => {
   it('is summed across workers as prom-client sums its own', async () => {
     const runs = [both(observations()), both(observations())];
     const aggregate = async (key: 'theirs' | 'ours') =>
-      (await AggregatorRegistry.aggregate(await Promise.all(runs.map((r) => r[key].getMetricsAsJSON()))).metrics());
+      await AggregatorRegistry.aggregate(
+        await Promise.all(runs.map((r) => r[key].getMetricsAsJSON())),
+      ).metrics();
     assert.equal(await aggregate('ours'), await aggregate('theirs'));
   });
 
@@ -56,7 +64,10 @@ describe('the histogram counted in plain numbers', () => {
     const { theirs, ours } = both(observations());
     theirs.resetMetrics();
     ours.resetMetrics();
-    assert.match(await ours.metrics(), new RegExp(`^${NAME}_count\\{method="GET",route="/",status_code="200"\\} 0$`, 'm'));
+    assert.match(
+      await ours.metrics(),
+      new RegExp(`^${NAME}_count\\{method="GET",route="/",status_code="200"\\} 0$`, 'm'),
+    );
     // prom-client drops its series on reset, where ours keeps them at zero: both say nothing was observed.
     assert.doesNotMatch(await theirs.metrics(), /_count\{.*\} [1-9]/);
     assert.doesNotMatch(await ours.metrics(), /_count\{.*\} [1-9]/);

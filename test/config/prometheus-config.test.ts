@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { ROOT } from '../helpers/servers.js';
+import { deriveConfig, needTool } from '../helpers/stack.js';
+
+interface Compose {
+  services: Record<
+    string,
+    { image?: string; build?: unknown; ports?: string[]; profiles?: string[] }
+  >;
+}
+
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
+  merge: true,
+}) as Compose;
+const prometheus = parse(readFileSync(join(ROOT, 'prometheus/prometheus.yml'), 'utf8')) as {
+  scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+};
+const env = Object.fromEntries(
+  readFileSync(join(ROOT, '.env'), 'utf8')
+    .split('\n')
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => l.split(/=(.*)/s, 2) as [string, string]),
+);
+const apps = Object.keys(compose.services).filter((s) => s.startsWith('hello-world-'));
+
+describe('prometheus/prometheus.yml', () => {
+  it(
+    'passes promtool check config',
+    { skip: needTool('promtool', 'apt-get install prometheus') },
+    () => {
+      const out = execFileSync(
+        'promtool',
+        ['check', 'config', join(ROOT, 'prometheus/prometheus.yml')],
+        { encoding: 'utf8' },
+      );
+      assert.match(out, /SUCCESS/);
+    },
+  );
+
+  it('has one job per app service, named after it, scraping its port 8000', () => {
+    const jobs = prometheus.scrape_configs.filter((c) => c.job_name.startsWith('hello-world-'));
+    assert.deepEqual(jobs.map((j) => j.job_name).sort(), [...apps].sort());
+    for (const job of jobs)
+      assert.deepEqual(job.static_configs, [{ targets: [`${job.job_name}:8000`] }]);
+    assert.ok(prometheus.scrape_configs.some((c) => c.job_name === 'process-exporter'));
+  });
+
+  it(
+    'derives a valid configuration for the tests, pointed at local ports',
+    { skip: needTool('promtool', 'apt-get install prometheus') },
+    () => {
+      const derived = deriveConfig({
+        'hello-world-v1': '127.0.0.1:1234',
+        'process-exporter': '127.0.0.1:9256',
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'derived-'));
+      writeFileSync(join(dir, 'prometheus.yml'), derived);
+      const result = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], {
+        encoding: 'utf8',
+      });
+      rmSync(dir, { recursive: true });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.match(derived, /127\.0\.0\.1:1234/);
+      assert.doesNotMatch(derived, /hello-world-v2/);
+      assert.throws(
+        () => deriveConfig({ 'hello-world-v9': 'x:1' }),
+        /prometheus\/prometheus.yml has no job "hello-world-v9"/,
+      );
+    },
+  );
+});
+
+describe('docker-compose.yml', () => {
+  it('has a service for each variant of the workshop, the stack and the load generator', () => {
+    for (const name of [
+      'hello-world-v1',
+      'hello-world-v2-1',
+      'hello-world-v2-2',
+      'hello-world-v3-1',
+      'hello-world-v3-2',
+      'prometheus',
+      'grafana',
+      'process-exporter',
+      'loadgen',
+    ]) {
+      assert.ok(compose.services[name], name);
+    }
+    assert.deepEqual(
+      compose.services['loadgen']?.profiles,
+      ['load'],
+      'loadgen runs only on demand',
+    );
+  });
+
+  it('names every image by a pinned version from .env, never latest', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      const image = service.image ?? '';
+      const resolved = image.replace(/\$\{(\w+)\}/g, (_m, v: string) => env[v] ?? `<unset ${v}>`);
+      if (service.build !== undefined) {
+        assert.match(resolved, /^lab-node-metrics-[a-z]+:local$/, `${name} is built here`);
+        continue;
+      }
+      assert.match(image, /^\$\{[A-Z_]+_IMAGE\}$/, `${name} takes its image from .env`);
+      assert.match(resolved, /^[\w./-]+:v?\d+\.\d+(\.\d+)?(-[\w.-]+)?$/, `${name}: ${resolved}`);
+    }
+    for (const [name, value] of Object.entries(env).filter(([k]) => k.endsWith('_IMAGE'))) {
+      assert.match(value, /:v?\d+\.\d+/, `${name}=${value}`);
+      assert.doesNotMatch(value, /:latest$/, name);
+    }
+  });
+
+  it('publishes every port on 127.0.0.1 only', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? [])
+        assert.match(port, /^127\.0\.0\.1:/, `${name}: ${port}`);
+    }
+  });
+});
