@@ -109,3 +109,48 @@ export function writeSection(file: string, name: string, body: string): void {
       : `${text.slice(0, at)}${block}${text.slice(text.indexOf(end) + end.length)}`;
   writeFileSync(file, text);
 }
+
+export interface Counted {
+  name: string;
+  baseline: string;
+  perRequest: number;
+  recommended?: boolean;
+  peer?: boolean;
+}
+
+function countedRatio(row: Counted, rows: Counted[]): number {
+  return row.perRequest / (rows.find((r) => r.name === row.baseline)?.perRequest ?? NaN);
+}
+
+export function formatInstructions(rows: Counted[]): string {
+  const lines = ['| server | vs | instructions/request | ratio |', '|---|---|---|---|'];
+  for (const row of rows)
+    lines.push(
+      `| ${row.name} | ${row.baseline === row.name ? '(baseline)' : row.baseline} | ${Math.round(row.perRequest)} | ${countedRatio(row, rows).toFixed(3)}x |`,
+    );
+  return lines.join('\n');
+}
+
+// The verdict of the benchmark: the recommended instrumentation at most 1.05x its baseline's
+// instructions per request, and a smaller ratio than every peer's to its own baseline.
+export const INSTRUCTIONS_AIM = 1.05;
+
+export function instructionsVerdict(rows: Counted[]): { text: string; ok: boolean } {
+  const mine = rows.find((r) => r.recommended === true);
+  if (mine === undefined)
+    return { text: 'The recommended instrumentation was not measured in this run.', ok: true };
+  const ratio = countedRatio(mine, rows);
+  const peers = rows.filter((r) => r.peer === true && r.name !== r.baseline);
+  const ahead = peers.every((p) => countedRatio(p, rows) > ratio);
+  const ok = ratio <= INSTRUCTIONS_AIM && ahead;
+  const peerText = peers.map((p) => `${p.name} ${countedRatio(p, rows).toFixed(3)}x`).join(', ');
+  return {
+    ok,
+    text:
+      `Verdict: ${mine.name} runs ${ratio.toFixed(3)}x the instructions per request of ${mine.baseline} (aim: at most ${INSTRUCTIONS_AIM}x)` +
+      `${peers.length > 0 ? `; the peers, each to its own baseline: ${peerText}` : ''}. ` +
+      (ok
+        ? 'Met.'
+        : `NOT met: ${ratio > INSTRUCTIONS_AIM ? `above ${INSTRUCTIONS_AIM}x` : ''}${ratio > INSTRUCTIONS_AIM && !ahead ? ' and ' : ''}${ahead ? '' : 'not below every peer'}.`),
+  };
+}

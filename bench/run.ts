@@ -1,5 +1,7 @@
 // npm run bench [-- --rounds 3 --warmup 3 --duration 8 --connections 32 --only NAME,...]
 // npm run bench -- --soak [--minutes 10]
+// npm run bench -- --instructions [--jobs 2 --only NAME,...]
+// npm run bench -- --scrape-cost [--jobs 2 --only NAME,...]
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
@@ -12,8 +14,24 @@ import {
   cpuSeconds,
   rssBytes,
 } from './servers.js';
-import { writeSection, formatTable, verdict, type Row } from './report.js';
+import {
+  writeSection,
+  formatTable,
+  verdict,
+  type Row,
+  type Counted,
+  formatInstructions,
+  instructionsVerdict,
+} from './report.js';
+import {
+  REQUEST_COUNTS,
+  V8_FLAGS,
+  counting,
+  countInstructions,
+  inParallel,
+} from './instructions.js';
 import { soak } from './soak.js';
+import { scrapeCost } from './scrape-cost.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +41,9 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     only: { type: 'string' },
     soak: { type: 'boolean', default: false },
+    instructions: { type: 'boolean', default: false },
+    'scrape-cost': { type: 'boolean', default: false },
+    jobs: { type: 'string', default: '2' },
     minutes: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench/RESULTS.md' },
   },
@@ -63,6 +84,7 @@ const rounds = positive('rounds', values.rounds);
 const warmup = positive('warmup', values.warmup);
 const duration = positive('duration', values.duration);
 const connections = positive('connections', values.connections);
+const jobs = positive('jobs', values.jobs);
 const only = values.only?.split(',');
 const all = specs();
 const unknown = (only ?? []).filter((name) => !all.some((s) => s.name === name));
@@ -76,7 +98,26 @@ const chosen = all.filter(
   (s) => only === undefined || only.includes(s.name) || s.name === s.baseline,
 );
 
+// Servers stop with the bench: on Ctrl-C or a SIGTERM none is left holding a core.
+const running = new Set<Running>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}: stopping the servers\n`);
+    for (const child of counting) child.kill('SIGTERM');
+    for (const server of running) server.child.kill('SIGTERM');
+    process.exitCode = 130;
+    setTimeout(() => process.exit(), 2000).unref();
+  });
+
 build();
+if (values['scrape-cost']) {
+  await scrapeCost(chosen, jobs, values.out);
+  process.exit();
+}
+if (values.instructions) {
+  await instructionsTable();
+  process.exit();
+}
 if (values.soak) {
   await soak(minutes, values.out);
   process.exit(); // with the soak's verdict: 1 when memory or series were not flat
@@ -93,6 +134,7 @@ for (let round = 0; round < rounds; round++) {
     // A fresh process for each measurement, alone on its core: no idle neighbour's timers,
     // and no state one round leaves for the next.
     const server = await start(spec, 0);
+    running.add(server);
     try {
       const sample = await measure(server, warmup, duration, connections);
       samples.set(spec.name, [...(samples.get(spec.name) ?? []), sample]);
@@ -100,6 +142,7 @@ for (let round = 0; round < rounds; round++) {
         `  round ${round + 1} ${spec.name}: ${Math.round(sample.rps)} req/s, ${(sample.cpuPerRequest * 1e6).toFixed(1)} µs CPU/req, ${sample.busy.toFixed(2)} of a core\n`,
       );
     } finally {
+      running.delete(server);
       await server.stop();
     }
   }
@@ -129,3 +172,54 @@ writeSection(
   `## Throughput and CPU per request\n\n${header}\n\n${formatTable(rows)}\n\n${standing.text}`,
 );
 process.stdout.write(`${formatTable(rows)}\n\n${standing.text}\nwritten to ${values.out}\n`);
+
+// Each server under callgrind in turn, `jobs` at a time: the counts do not depend on what
+// else runs, so two servers can share the machine's two cores.
+async function instructionsTable(): Promise<void> {
+  const c = REQUEST_COUNTS;
+  process.stderr.write(
+    `bench: instructions per request of ${chosen.length} servers under callgrind, ${jobs} at a time: ${c.warmup} requests of warm-up, then ${c.n1} and ${c.n2} counted\n`,
+  );
+  const began = performance.now();
+  const counted = new Map<string, number>();
+  await inParallel(chosen, jobs, async (spec) => {
+    const { perRequest, seconds } = await countInstructions(spec, [REQUEST_COUNTS]);
+    counted.set(spec.name, perRequest[0] ?? NaN);
+    process.stdout.write(
+      `instructions per request: ${spec.name} ${Math.round(perRequest[0] ?? NaN)}\n`,
+    );
+    process.stderr.write(`  (${spec.name}: ${seconds.toFixed(0)} s under valgrind)\n`);
+  });
+  const rows: Counted[] = chosen.map((spec) => ({
+    name: spec.name,
+    baseline: spec.baseline,
+    perRequest: counted.get(spec.name) ?? NaN,
+    recommended: spec.recommended === true,
+    peer: !spec.name.startsWith('hello-world-'),
+  }));
+  for (const row of rows.filter((r) => r.name !== r.baseline)) {
+    const base = counted.get(row.baseline) ?? NaN;
+    process.stdout.write(
+      `instructions ratio: ${row.name} ${(row.perRequest / base).toFixed(3)}x ${row.baseline}\n`,
+    );
+  }
+  const standing = instructionsVerdict(rows);
+  const minutesTaken = (performance.now() - began) / 60_000;
+  const rerun = only === undefined ? '' : ` --only ${only.join(',')}`;
+  const header = [
+    `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; valgrind's callgrind; ${new Date().toISOString().slice(0, 10)}; ${minutesTaken.toFixed(0)} minutes.`,
+    `Each server compiled, under \`valgrind --tool=callgrind node ${V8_FLAGS.join(' ')}\`, sent ${c.warmup} requests of warm-up, then ${c.n1} and, apart, ${c.n2},`,
+    'one at a time on one keep-alive connection from outside valgrind; instructions per request are the difference of the two counts over the difference of the requests,',
+    'so start-up and warm-up cancel. The count is the same on a busy machine as on an idle one: two runs agree within 0.5 %.',
+    '',
+    `Rerun: \`npm run bench -- --instructions${rerun}\``,
+  ].join('\n');
+  const table = formatInstructions(rows);
+  writeSection(
+    values.out,
+    'instructions',
+    `## Instructions per request (the verdict)\n\n${header}\n\n${table}\n\n${standing.text}`,
+  );
+  process.stdout.write(`${table}\n\n${standing.text}\nwritten to ${values.out}\n`);
+  if (!standing.ok) process.exitCode = 1;
+}

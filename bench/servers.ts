@@ -28,7 +28,7 @@ const launcher = (variant: string): string[] => [
 
 // The peers are transpiled by TypeScript next to each other under .tmp/bench; OpenTelemetry's
 // peer is CommonJS, because the instrumentation patches require('http').
-function peer(file: string): string[] {
+export function peer(file: string): string[] {
   const dir = join(ROOT, '.tmp', 'bench');
   mkdirSync(dir, { recursive: true });
   for (const source of ['listen.ts', file]) {
@@ -40,7 +40,11 @@ function peer(file: string): string[] {
     });
     writeFileSync(
       join(dir, source.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.mjs')),
-      outputText.replaceAll("from './listen.js'", "from './listen.mjs'"),
+      // A fixture that imports the repository's own code gets its compiled form (`npm run build`).
+      outputText
+        .replaceAll("from './listen.js'", "from './listen.mjs'")
+        .replaceAll('../../lib/', '../../dist/lib/')
+        .replaceAll('../../apps/', '../../dist/apps/'),
     );
   }
   return [join(dir, file.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.mjs'))];
