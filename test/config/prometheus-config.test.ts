@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ROOT } from '../helpers/servers.js';
+import { ROOT } from '../../harness/servers.js';
 import { deriveConfig, needTool } from '../helpers/stack.js';
 
 interface Compose {

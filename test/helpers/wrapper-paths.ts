@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { type Handler, streamDone } from '../../lib/respond.js';
 import { sample, scrape } from './metrics.js';
-import { serve, type Running } from './servers.js';
+import { serve, type Served } from './servers.js';
 
 // Each path of a request, chosen by the query string; all share the route "/".
 const cases: Record<string, (req: IncomingMessage, res: ServerResponse) => unknown> = {
@@ -62,7 +62,7 @@ export function describeEveryPath(
   application: (app: Handler) => RequestListener,
 ): void {
   describe(`${title}: one observation per request on every path`, () => {
-    let server: Running;
+    let server: Served;
     before(async () => {
       server = await serve(
         application((req, res) => {
@@ -71,7 +71,7 @@ export function describeEveryPath(
         }),
       );
     });
-    after(() => server.close());
+    after(() => server.stop());
 
     async function inFlightSettles(): Promise<string> {
       for (let i = 0; i < 100; i++) {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, launch } from '../helpers/servers.js';
+import { ROOT, launch } from '../../harness/servers.js';
 import { ok, sample, scrape } from '../helpers/metrics.js';
 
 async function runLauncher(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -38,7 +38,7 @@ describe('the launcher', () => {
         'no request metrics in the uninstrumented variant',
       );
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 
@@ -79,7 +79,7 @@ describe('the launcher', () => {
       assert.ok(!text.includes('route="/metrics"'));
       assert.equal(sample(text, 'http_requests_in_flight'), 0);
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
 import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
-import { launch, type Launched } from '../helpers/servers.js';
+import { launch, type Running } from '../../harness/servers.js';
 import {
   expand,
   needTool,
@@ -38,7 +38,7 @@ async function sequential(url: string, seconds: number): Promise<number> {
 }
 
 describe('the dashboards on a real Prometheus', { skip }, () => {
-  let servers: Record<string, Launched>;
+  let servers: Record<string, Running>;
   let exporter: Awaited<ReturnType<typeof startProcessExporter>>;
   let prometheus: Prometheus;
   let loadWindow = 0;
@@ -63,7 +63,7 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
   before(async () => {
     const names = Object.keys(SERVICES);
     const launched = await Promise.all(names.map((name) => launch([SERVICES[name] ?? ''])));
-    servers = Object.fromEntries(names.map((name, i) => [name, launched[i] as Launched]));
+    servers = Object.fromEntries(names.map((name, i) => [name, launched[i] as Running]));
     exporter = await startProcessExporter();
     prometheus = await startPrometheus({
       ...Object.fromEntries(names.map((n) => [n, servers[n]?.url ?? ''])),
@@ -109,7 +109,7 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
   after(async () => {
     await prometheus.stop();
     await exporter.stop();
-    await Promise.all(Object.values(servers).map((s) => s.close()));
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
   });
 
   it('lists every app service in the variant selector', async () => {

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { build, load, specs, start, type Running } from '../../bench/servers.js';
+import { load, specs, start, type Running as BenchServer } from '../../bench/servers.js';
 import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
-import { launch, type Launched } from '../helpers/servers.js';
+import { build, launch, type Running } from '../../harness/servers.js';
 import { expand, panelQueries, startProcessExporter } from '../helpers/stack.js';
 
 // Services as docker-compose.yml names them, and how each is launched.
@@ -25,7 +25,7 @@ const SERVICES: Record<string, string[]> = {
 
 interface Stack {
   prometheus: Prometheus;
-  servers: Record<string, Launched>;
+  servers: Record<string, Running>;
   // A value per service, as `sum by (job)` gives it.
   byJob(promql: string, at: number): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -33,7 +33,7 @@ interface Stack {
 
 async function stack(services: string[], { processes = false } = {}): Promise<Stack> {
   const launched = await Promise.all(services.map((s) => launch(SERVICES[s] ?? [])));
-  const servers = Object.fromEntries(services.map((s, i) => [s, launched[i] as Launched]));
+  const servers = Object.fromEntries(services.map((s, i) => [s, launched[i] as Running]));
   // The process exporter, with the repository's grouping, for the environment's processes panel.
   const exporter = processes ? await startProcessExporter() : undefined;
   const jobs = Object.fromEntries(services.map((s) => [s, servers[s]?.url ?? '']));
@@ -50,7 +50,7 @@ async function stack(services: string[], { processes = false } = {}): Promise<St
     async stop() {
       await prometheus.stop();
       await exporter?.stop();
-      await Promise.all(launched.map((s) => s.close()));
+      await Promise.all(launched.map((s) => s.stop()));
     },
   };
 }
@@ -241,7 +241,7 @@ describe('page "Recording cheaply": Process Info under the same saturating load'
     'hello-world-v7-2': 'hello-world-v7/app-2',
   };
   const services = Object.keys(variants);
-  const servers: Record<string, Running> = {};
+  const servers: Record<string, BenchServer> = {};
   let prometheus: Prometheus;
   const cpu: Record<string, number> = {};
   before(async () => {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ok, sample, scrape } from '../helpers/metrics.js';
-import { launch, type Launched } from '../helpers/servers.js';
+import { launch, type Running } from '../../harness/servers.js';
 
 const REQUESTS = 20;
 
@@ -37,14 +37,14 @@ const streamed = {
 };
 
 describe('server and framework events, with no wrapper around the app', () => {
-  let servers: Record<keyof typeof streamed, Launched>;
+  let servers: Record<keyof typeof streamed, Running>;
   before(async () => {
     const [v3, channel, hooks] = await Promise.all(Object.values(streamed).map((v) => launch([v])));
     if (v3 === undefined || channel === undefined || hooks === undefined)
       throw new Error('not launched');
     servers = { v3, channel, hooks };
   });
-  after(() => Promise.all(Object.values(servers).map((s) => s.close())));
+  after(() => Promise.all(Object.values(servers).map((s) => s.stop())));
 
   it('agree with the v3 wrapper on the 50 ms streamed body, and never count a scrape', async () => {
     await Promise.all(

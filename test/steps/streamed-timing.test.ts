@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launch, type Launched } from '../helpers/servers.js';
+import { launch, type Running } from '../../harness/servers.js';
 import type { FastifyInstance } from 'fastify';
 import * as functionCallApp from '../../apps/hello-world-v2/app-1.js';
 import * as completion from '../../apps/hello-world-v3/metrics.js';
@@ -29,9 +29,9 @@ async function recordedMeanMs(url: string): Promise<{ count: number; meanMs: num
 }
 
 describe('hello-world-v2/app-2: the function-call timer and a streamed body', () => {
-  let server: Launched;
+  let server: Running;
   before(async () => (server = await launch(['hello-world-v2/app-2'])));
-  after(() => server.close());
+  after(() => server.stop());
 
   it('records microseconds while the client waits at least 50 ms', async () => {
     const clientMeanMs = await timedRequests(`${server.url}/`);
@@ -43,9 +43,9 @@ describe('hello-world-v2/app-2: the function-call timer and a streamed body', ()
 });
 
 describe('hello-world-v2/app-1: the function-call timer and a plain body', () => {
-  let server: Launched;
+  let server: Running;
   before(async () => (server = await launch(['hello-world-v2/app-1'])));
-  after(() => server.close());
+  after(() => server.stop());
 
   it('records well under a millisecond for the plain hello world', async () => {
     await timedRequests(`${server.url}/`);
@@ -169,9 +169,9 @@ describe('the two wrappers around the plain hello world', () => {
 });
 
 describe('hello-world-v3/app-1: the response-completion wrapper and a streamed body', () => {
-  let server: Launched;
+  let server: Running;
   before(async () => (server = await launch(['hello-world-v3/app-1'])));
-  after(() => server.close());
+  after(() => server.stop());
 
   it('records the 50 ms the client waits', async () => {
     const clientMeanMs = await timedRequests(`${server.url}/`);
