@@ -53,7 +53,11 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     return activeTargets.map((t) => (t.health === 'up' ? Date.parse(t.lastScrape) : 0));
   }
 
+  let failed: Error | undefined;
+  child.once('error', (err) => (failed = err));
   for (let i = 0; ; i++) {
+    if (failed !== undefined || child.exitCode !== null)
+      throw new Error(`prometheus did not start: ${failed?.message ?? `exit ${child.exitCode}`}`);
     try {
       if ((await lastScrapes()).length === Object.keys(jobs).length) break;
     } catch (err) {

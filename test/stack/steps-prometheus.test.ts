@@ -6,7 +6,11 @@ import autocannon from 'autocannon';
 import { load, specs, start, type Running as BenchServer } from '../../bench/servers.js';
 import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 import { build, launch, type Running } from '../../harness/servers.js';
-import { expand, panelQueries, startProcessExporter } from '../helpers/stack.js';
+import { expand, needTool, panelQueries, startProcessExporter } from '../helpers/stack.js';
+
+const skip =
+  needTool('prometheus', 'apt-get install prometheus') ||
+  needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter');
 
 // Services as docker-compose.yml names them, and how each is launched.
 const SERVICES: Record<string, string[]> = {
@@ -93,7 +97,7 @@ async function cpuPerRequest(
   );
 }
 
-describe('page "Reporting every request": Process Info under the same load', () => {
+describe('page "Reporting every request": Process Info under the same load', { skip }, () => {
   const services = ['hello-world-v3-2', 'hello-world-v4-1', 'hello-world-v4-2'];
   let s: Stack;
   let cpu: Record<string, number>;
@@ -119,7 +123,7 @@ describe('page "Reporting every request": Process Info under the same load', () 
   });
 });
 
-describe('page "Benchmarks that mislead": two workers, one scrape', () => {
+describe('page "Benchmarks that mislead": two workers, one scrape', { skip }, () => {
   let s: Stack;
   before(
     async () =>
@@ -194,7 +198,7 @@ describe('page "Benchmarks that mislead": two workers, one scrape', () => {
   });
 });
 
-describe('page "Request events": server and framework events', () => {
+describe('page "Request events": server and framework events', { skip }, () => {
   const streamed = ['hello-world-v3-1', 'hello-world-v5-1', 'hello-world-v6-1'];
   const plain = ['hello-world-v3-2', 'hello-world-v5-2', 'hello-world-v6-2'];
   let s: Stack;
@@ -230,7 +234,7 @@ describe('page "Request events": server and framework events', () => {
   });
 });
 
-describe('page "Recording cheaply": Process Info under the same saturating load', () => {
+describe('page "Recording cheaply": Process Info under the same saturating load', { skip }, () => {
   // Measured as the benchmark measures: compiled servers on CPU 0, the load from a process of
   // its own on CPU 1, one service at a time and in turns. Launched under tsx and loaded from
   // this process, the same servers spent twice the CPU per request and the tenth sought
