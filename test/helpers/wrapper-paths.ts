@@ -9,7 +9,7 @@ import { Readable, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { type Handler, streamDone } from '../../lib/respond.js';
-import { sample, scrape } from './metrics.js';
+import { sample, sampleOrZero, scrape } from './metrics.js';
 import { serve, type Served } from './servers.js';
 
 // Each path of a request, chosen by the query string; all share the route "/".
@@ -46,7 +46,7 @@ const STATUSES = ['200', '499', '500'];
 function counts(text: string): Record<string, number> {
   const found: Record<string, number> = {};
   for (const status of STATUSES) {
-    found[status] = sample(text, 'http_request_duration_seconds_count', {
+    found[status] = sampleOrZero(text, 'http_request_duration_seconds_count', {
       method: 'GET',
       route: '/',
       status_code: status,
