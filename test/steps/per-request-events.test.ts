@@ -68,8 +68,8 @@ describe('hello-world-v4: one event per request', () => {
 });
 
 // The same load, at the same rate and in the same window, on v3 and on both v4 apps: write(2)
-// calls per request, from /proc/PID/io. Their CPU per request is read from Prometheus in
-// steps-prometheus.test.ts, as the workshop page shows it.
+// calls per request, from /proc/PID/io. Their CPU per request is measured by npm run bench,
+// whose rows the workshop page quotes.
 describe('what an event per request costs in writes', () => {
   const variants = ['hello-world-v3/app-2', 'hello-world-v4/app-1', 'hello-world-v4/app-2'];
   let servers: Running[];
