@@ -68,6 +68,30 @@ describe('the launcher', () => {
     assert.match(stderr, /usage: npm run start-server/);
   });
 
+  it('answers --help with an unreadable --apps-dir by naming it, without a stack trace', async () => {
+    const { code, stderr } = await runLauncher(['--help', '--apps-dir', '/nonexistent']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--apps-dir \/nonexistent cannot be read/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('rejects a LOG_LEVEL that is no level, naming the setting', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'lib/start-server.ts', 'hello-world-v1'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'loud' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 2);
+    assert.match(stderr, /^LOG_LEVEL=loud is not a log level/);
+  });
+
   it('never counts a scrape of /metrics as a request', async () => {
     const server = await launch(['hello-world-v3/app-2']);
     try {

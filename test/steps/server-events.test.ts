@@ -73,5 +73,9 @@ describe('server and framework events, with no wrapper around the app', () => {
     const channel = await scrape(servers.channel.url);
     assert.equal(sampleOrZero(channel, 'http_requests_total', hungUp), 0);
     assert.equal(sample(channel, 'http_requests_total', ok()), REQUESTS);
+    // Started and never finished, as far as the channel knows: left in flight for good.
+    assert.equal(sample(channel, 'http_requests_in_flight'), 1);
+    for (const s of [servers.v3, servers.hooks])
+      assert.equal(sample(await scrape(s.url), 'http_requests_in_flight'), 0);
   });
 });
