@@ -1,12 +1,13 @@
 // Instructions per request, counted by valgrind's callgrind: the same total on a busy machine as
 // on an idle one, so a verdict on them reproduces where wall-clock ratios do not.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT, type ServerSpec } from './servers.js';
+import { ROOT, track } from '../harness/servers.js';
+import type { ServerSpec } from './servers.js';
 
 // V8 made as repeatable as it allows. --single-threaded: no compiler or GC threads, whose work
 // would land in the count in whatever order the OS ran them. Fixed seeds: the same hash table
@@ -95,9 +96,6 @@ function lastDump(pid: number): number {
   return Number(total);
 }
 
-// The servers under valgrind now, so that a signal to the bench stops them too.
-export const counting = new Set<ChildProcess>();
-
 // Starts the server under callgrind and runs each workload in turn: warms the server up, then
 // counts the instructions it runs while serving n1 requests and, apart, n2:
 // (I(n2) - I(n1)) / (n2 - n1) leaves out what both share (the counting's own start and stop).
@@ -107,18 +105,20 @@ export async function countInstructions(
 ): Promise<{ perRequest: number[]; seconds: number }> {
   const began = performance.now();
   mkdirSync(OUT, { recursive: true });
-  const child = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      `--callgrind-out-file=${join(OUT, 'callgrind.out.%p')}`,
-      process.execPath,
-      ...V8_FLAGS,
-      ...spec.command,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+  // Tracked by the harness: stopped when the bench exits or is interrupted.
+  const child = track(
+    spawn(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        `--callgrind-out-file=${join(OUT, 'callgrind.out.%p')}`,
+        process.execPath,
+        ...V8_FLAGS,
+        ...spec.command,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+    ),
   );
-  counting.add(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = once(child, 'exit');
@@ -156,7 +156,6 @@ export async function countInstructions(
   } finally {
     child.kill('SIGTERM');
     await exited;
-    counting.delete(child);
     for (const f of readdirSync(OUT).filter((f) => f.startsWith(`callgrind.out.${pid}`)))
       rmSync(join(OUT, f), { force: true });
   }

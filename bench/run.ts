@@ -4,16 +4,8 @@
 // npm run bench -- --scrape-cost [--jobs 2 --only NAME,...]
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  type Running,
-  type ServerSpec,
-  build,
-  load,
-  specs,
-  start,
-  cpuSeconds,
-  rssBytes,
-} from './servers.js';
+import { type Running, type ServerSpec, load, specs, start } from './servers.js';
+import { build, cpuSeconds, rssBytes } from '../harness/servers.js';
 import {
   writeSection,
   formatTable,
@@ -23,13 +15,7 @@ import {
   formatInstructions,
   instructionsVerdict,
 } from './report.js';
-import {
-  REQUEST_COUNTS,
-  V8_FLAGS,
-  counting,
-  countInstructions,
-  inParallel,
-} from './instructions.js';
+import { REQUEST_COUNTS, V8_FLAGS, countInstructions, inParallel } from './instructions.js';
 import { soak } from './soak.js';
 import { scrapeCost } from './scrape-cost.js';
 
@@ -98,17 +84,6 @@ const chosen = all.filter(
   (s) => only === undefined || only.includes(s.name) || s.name === s.baseline,
 );
 
-// Servers stop with the bench: on Ctrl-C or a SIGTERM none is left holding a core.
-const running = new Set<Running>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    process.stderr.write(`bench: ${signal}: stopping the servers\n`);
-    for (const child of counting) child.kill('SIGTERM');
-    for (const server of running) server.child.kill('SIGTERM');
-    process.exitCode = 130;
-    setTimeout(() => process.exit(), 2000).unref();
-  });
-
 build();
 if (values['scrape-cost']) {
   await scrapeCost(chosen, jobs, values.out);
@@ -116,7 +91,7 @@ if (values['scrape-cost']) {
 }
 if (values.instructions) {
   await instructionsTable();
-  process.exit();
+  process.exit(); // 1 when the verdict's aim is not met
 }
 if (values.soak) {
   await soak(minutes, values.out);
@@ -134,7 +109,6 @@ for (let round = 0; round < rounds; round++) {
     // A fresh process for each measurement, alone on its core: no idle neighbour's timers,
     // and no state one round leaves for the next.
     const server = await start(spec, 0);
-    running.add(server);
     try {
       const sample = await measure(server, warmup, duration, connections);
       samples.set(spec.name, [...(samples.get(spec.name) ?? []), sample]);
@@ -142,7 +116,6 @@ for (let round = 0; round < rounds; round++) {
         `  round ${round + 1} ${spec.name}: ${Math.round(sample.rps)} req/s, ${(sample.cpuPerRequest * 1e6).toFixed(1)} µs CPU/req, ${sample.busy.toFixed(2)} of a core\n`,
       );
     } finally {
-      running.delete(server);
       await server.stop();
     }
   }
