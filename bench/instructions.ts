@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, track } from '../harness/servers.js';
 import type { ServerSpec } from './servers.js';
 
@@ -96,13 +97,22 @@ function lastDump(pid: number): number {
   return Number(total);
 }
 
+// Instructions a second of a server sent nothing, over 5 s.
+async function idleRate(pid: number): Promise<number> {
+  control(pid, '--zero');
+  const t = performance.now();
+  await sleep(5000);
+  control(pid, '--dump');
+  return lastDump(pid) / ((performance.now() - t) / 1000);
+}
+
 // Starts the server under callgrind and runs each workload in turn: warms the server up, then
 // counts the instructions it runs while serving n1 requests and, apart, n2:
 // (I(n2) - I(n1)) / (n2 - n1) leaves out what both share (the counting's own start and stop).
 export async function countInstructions(
   spec: ServerSpec,
   workloads: Counts[],
-): Promise<{ perRequest: number[]; seconds: number }> {
+): Promise<{ perRequest: number[]; seconds: number; idle: number }> {
   const began = performance.now();
   mkdirSync(OUT, { recursive: true });
   // Tracked by the harness: stopped when the bench exits or is interrupted.
@@ -138,6 +148,11 @@ export async function countInstructions(
       });
     });
     child.stdout.resume();
+    // What the server runs while idle, a second: timers that fire by the clock, not by the
+    // request (prom-client's event-loop delay monitor samples every 10 ms). Under valgrind on a
+    // busy machine a request can take 10 ms of wall time, and these add thousands of
+    // instructions to it: each count below is taken less this rate times its own duration.
+    const idle = await idleRate(pid);
     const perRequest: number[] = [];
     for (const counts of workloads) {
       if (counts.prime !== undefined) await send(port, counts.prime, counts.prime.length);
@@ -145,14 +160,15 @@ export async function countInstructions(
       const totals: number[] = [];
       for (const n of [counts.n1, counts.n2]) {
         control(pid, '--zero');
+        const t = performance.now();
         await send(port, counts.requests, n);
         control(pid, '--dump');
-        totals.push(lastDump(pid));
+        totals.push(lastDump(pid) - (idle * (performance.now() - t)) / 1000);
       }
       const [i1 = NaN, i2 = NaN] = totals;
       perRequest.push((i2 - i1) / (counts.n2 - counts.n1));
     }
-    return { perRequest, seconds: (performance.now() - began) / 1000 };
+    return { perRequest, seconds: (performance.now() - began) / 1000, idle };
   } finally {
     child.kill('SIGTERM');
     await exited;

@@ -1,29 +1,22 @@
-// npm run bench [-- --rounds 3 --warmup 3 --duration 8 --connections 32 --only NAME,...]
+// npm run bench [-- --pairs 8 --warmup 2 --duration 3 --connections 32 --only NAME,...]
 // npm run bench -- --soak [--minutes 10]
 // npm run bench -- --instructions [--jobs 2 --only NAME,...]
 // npm run bench -- --scrape-cost [--jobs 2 --only NAME,...]
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type Running, type ServerSpec, load, specs, start } from './servers.js';
-import { build, cpuSeconds, rssBytes } from '../harness/servers.js';
-import {
-  writeSection,
-  formatTable,
-  verdict,
-  type Row,
-  type Counted,
-  formatInstructions,
-  instructionsVerdict,
-} from './report.js';
+import { specs } from './servers.js';
+import { build } from '../harness/servers.js';
+import { writeSection, type Counted, formatInstructions, instructionsVerdict } from './report.js';
+import { type PairedRow, formatPaired, paired, pairedVerdict } from './paired.js';
 import { REQUEST_COUNTS, V8_FLAGS, countInstructions, inParallel } from './instructions.js';
 import { soak } from './soak.js';
 import { scrapeCost } from './scrape-cost.js';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '8' },
+    pairs: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     only: { type: 'string' },
     soak: { type: 'boolean', default: false },
@@ -44,29 +37,9 @@ function positive(name: string, text: string): number {
   return n;
 }
 
-async function measure(server: Running, warmup: number, duration: number, connections: number) {
-  await load(server.url, warmup, connections);
-  const cpu0 = cpuSeconds(server.pid);
-  const result = await load(server.url, duration, connections);
-  const cpu = cpuSeconds(server.pid) - cpu0;
-  if (result.errors > 0 || result.non2xx > 0)
-    throw new Error(`${server.spec.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-  // The share of a core the server used: near 1 when the load saturated it, and only then do
-  // requests per second measure the server rather than the load generator.
-  const busy = cpu / duration;
-  return {
-    rps: result.rps,
-    cpuPerRequest: cpu / result.requests,
-    busy,
-    p50: result.p50,
-    p99: result.p99,
-    rss: rssBytes(server.pid),
-  };
-}
-
 // Every setting is checked before anything is built or started.
 const minutes = positive('minutes', values.minutes);
-const rounds = positive('rounds', values.rounds);
+const pairs = positive('pairs', values.pairs);
 const warmup = positive('warmup', values.warmup);
 const duration = positive('duration', values.duration);
 const connections = positive('connections', values.connections);
@@ -98,53 +71,35 @@ if (values.soak) {
   process.exit(); // with the soak's verdict: 1 when memory or series were not flat
 }
 process.stderr.write(
-  `bench: ${chosen.length} servers, ${rounds} rounds of ${warmup} s warm-up + ${duration} s load, ${connections} connections\n`,
+  `bench: ${chosen.length} servers, each beside its baseline in ${pairs} pairs of ${duration} s slices after ${warmup} s of warm-up, ${connections} connections\n`,
 );
-
-const samples = new Map<string, Awaited<ReturnType<typeof measure>>[]>();
-for (let round = 0; round < rounds; round++) {
-  // Each round in another order, so no server always follows the same neighbour.
-  const order = chosen.map((_, i) => chosen[(i + round) % chosen.length] as ServerSpec);
-  for (const spec of order) {
-    // A fresh process for each measurement, alone on its core: no idle neighbour's timers,
-    // and no state one round leaves for the next.
-    const server = await start(spec, 0);
-    try {
-      const sample = await measure(server, warmup, duration, connections);
-      samples.set(spec.name, [...(samples.get(spec.name) ?? []), sample]);
-      process.stderr.write(
-        `  round ${round + 1} ${spec.name}: ${Math.round(sample.rps)} req/s, ${(sample.cpuPerRequest * 1e6).toFixed(1)} µs CPU/req, ${sample.busy.toFixed(2)} of a core\n`,
-      );
-    } finally {
-      await server.stop();
-    }
-  }
+const rows: PairedRow[] = [];
+for (const spec of chosen.filter((s) => s.name !== s.baseline)) {
+  const base = all.find((s) => s.name === spec.baseline);
+  if (base === undefined) throw new Error(`${spec.name}: no baseline ${spec.baseline}`);
+  const row = await paired(base, spec, pairs, duration, warmup, connections);
+  rows.push(row);
+  process.stderr.write(
+    `  ${spec.name}: throughput ratios ${row.throughput.map((r) => r.toFixed(2)).join(' ')}\n`,
+  );
 }
-
-const rows: Row[] = chosen.map((spec) => ({
-  name: spec.name,
-  baseline: spec.baseline,
-  samples: samples.get(spec.name) ?? [],
-  recommended: spec.recommended === true,
-  peer: !spec.name.startsWith('hello-world-'),
-}));
-const standing = verdict(rows);
+const standing = pairedVerdict(rows);
 const header = [
   `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
-  `Each server alone, in a fresh process, under autocannon (${connections} connections, ${duration} s after ${warmup} s of warm-up), ${rounds} interleaved rounds;`,
-  'server pinned to CPU 0 and load generator to CPU 1 where `taskset` and two cores allow; nothing scrapes /metrics meanwhile.',
-  'req/s and CPU are the best round (other work on a shared machine only slows a round), (min–max) the spread of all rounds;',
-  'p50, p99 are medians (autocannon reports whole milliseconds), RSS the largest. Ratios compare best rounds, to the row named in "vs".',
-  '"core" is the share of one core the server used in its best round: near 1.00 the load saturated it, and its requests per second are its own limit.',
+  `Each server beside its baseline (the row named in "vs"), both compiled and pinned to CPU 0, autocannon on CPU 1 (${connections} connections) where \`taskset\` and two cores allow;`,
+  `after ${warmup} s of warm-up each, ${pairs} pairs of ${duration} s slices in alternating order (A B, B A, ...), a ratio taken within each pair; nothing scrapes /metrics meanwhile.`,
+  'Ratios are the median of the pairs; "interval" is where the median lies with the confidence shown (between order statistics of the pairs, no assumption of a distribution).',
+  'CPU per request is from /proc. "core": the share of a core the server used, the median of its slices (near 1.00: the load saturated it).',
+  "Wall-clock ratios move with the machine even so: on a shared machine the verdict is the instructions table's.",
   '',
-  `Rerun: \`npm run bench -- --rounds ${rounds} --warmup ${warmup} --duration ${duration} --connections ${connections}\``,
+  `Rerun: \`npm run bench -- --pairs ${pairs} --warmup ${warmup} --duration ${duration} --connections ${connections}\``,
 ].join('\n');
 writeSection(
   values.out,
   'throughput',
-  `## Throughput and CPU per request\n\n${header}\n\n${formatTable(rows)}\n\n${standing.text}`,
+  `## Throughput and CPU per request, paired rounds\n\n${header}\n\n${formatPaired(rows)}\n\n${standing}`,
 );
-process.stdout.write(`${formatTable(rows)}\n\n${standing.text}\nwritten to ${values.out}\n`);
+process.stdout.write(`${formatPaired(rows)}\n\n${standing}\nwritten to ${values.out}\n`);
 
 // Each server under callgrind in turn, `jobs` at a time: the counts do not depend on what
 // else runs, so two servers can share the machine's two cores.
@@ -156,12 +111,14 @@ async function instructionsTable(): Promise<void> {
   const began = performance.now();
   const counted = new Map<string, number>();
   await inParallel(chosen, jobs, async (spec) => {
-    const { perRequest, seconds } = await countInstructions(spec, [REQUEST_COUNTS]);
+    const { perRequest, seconds, idle } = await countInstructions(spec, [REQUEST_COUNTS]);
     counted.set(spec.name, perRequest[0] ?? NaN);
     process.stdout.write(
       `instructions per request: ${spec.name} ${Math.round(perRequest[0] ?? NaN)}\n`,
     );
-    process.stderr.write(`  (${spec.name}: ${seconds.toFixed(0)} s under valgrind)\n`);
+    process.stderr.write(
+      `  (${spec.name}: ${seconds.toFixed(0)} s under valgrind; idle, ${Math.round(idle)} instructions a second)\n`,
+    );
   });
   const rows: Counted[] = chosen.map((spec) => ({
     name: spec.name,

@@ -1,15 +1,18 @@
-// npm run bench, cut to one short round: it runs, measures real servers under real load, and
+// npm run bench, cut to two short pairs: it runs, measures real servers under real load, and
 // writes its table and the recommended instrumentation's standing. (The numbers of so short a
-// run say nothing; bench/RESULTS.md holds a full run's.)
+// run say nothing; bench/RESULTS.md holds a full run's.) The callgrind counts take minutes:
+// npm run test:bench runs them (test/bench/instructions.slow.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/servers.js';
+import { medianInterval, pairedVerdict, type PairedRow } from '../../bench/paired.js';
+import { instructionsVerdict } from '../../bench/report.js';
 
 describe('npm run bench', () => {
-  it('writes a row per server measured and how the recommended instrumentation stands', () => {
+  it('writes a row of paired ratios per server measured beside its baseline, and a verdict', () => {
     const dir = join(ROOT, '.tmp');
     mkdirSync(dir, { recursive: true });
     const out = join(dir, 'bench-smoke.md');
@@ -18,12 +21,12 @@ describe('npm run bench', () => {
       'run',
       'bench',
       '--',
-      '--rounds',
-      '1',
+      '--pairs',
+      '2',
       '--warmup',
       '1',
       '--duration',
-      '2',
+      '1',
       '--only',
       'hello-world-v7/app-2',
       '--out',
@@ -32,31 +35,27 @@ describe('npm run bench', () => {
     const run = spawnSync('npm', args, { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
     assert.equal(run.status, 0, run.stderr);
     const text = readFileSync(out, 'utf8');
-    const rows = text
-      .split('\n')
-      .filter((l) => l.startsWith('| hello-world-') || l.startsWith('| fastify'));
+    const rows = text.split('\n').filter((l) => l.startsWith('| hello-world-'));
     assert.deepEqual(
-      rows.map((r) => r.split(' | ')[0]),
-      ['| hello-world-v1', '| hello-world-v7/app-2', '| fastify (no metrics)'],
+      rows.map((r) => r.split(' | ').slice(0, 3).join(' | ')),
+      ['| hello-world-v7/app-2 | hello-world-v1 | 2'],
     );
-    for (const row of rows) {
-      const cells = row.split('|').map((c) => c.trim());
-      assert.ok(Number(cells[3]?.split(' ')[0]) > 0, `requests per second in ${row}`);
-      assert.ok(Number(cells[6]?.split(' ')[0]) > 0, `CPU per request in ${row}`);
-    }
+    const cells = (rows[0] ?? '').split('|').map((c) => c.trim());
+    assert.ok(Number(cells[4]?.replace('x', '')) > 0, `throughput ratio in ${rows[0]}`);
+    assert.ok(Number(cells[6]?.replace('x', '')) > 0, `CPU ratio in ${rows[0]}`);
     assert.match(
       text,
-      /^Recommended: hello-world-v7\/app-2 at \d+\.\d\dx of hello-world-v1's throughput/m,
+      /^Wall clock: hello-world-v7\/app-2 at \d+\.\d\dx of hello-world-v1's throughput, .* confidence/m,
     );
   });
 
   it('rejects a setting that is not a positive number, naming it', () => {
-    const run = spawnSync('npm', ['run', 'bench', '--', '--rounds', 'zero'], {
+    const run = spawnSync('npm', ['run', 'bench', '--', '--pairs', 'zero'], {
       cwd: ROOT,
       encoding: 'utf8',
     });
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /--rounds must be a positive number, not "zero"/);
+    assert.match(run.stderr, /--pairs must be a positive number, not "zero"/);
   });
 
   it('rejects a server name it does not know, listing the names it does', () => {
@@ -69,5 +68,42 @@ describe('npm run bench', () => {
       run.stderr,
       /no server named "hello-world-v9"; choose from: hello-world-v1, .*hello-world-v7\/app-2/,
     );
+  });
+});
+
+describe('the verdicts', () => {
+  const row = (throughput: number[]): PairedRow => ({
+    name: 'v7',
+    baseline: 'v1',
+    recommended: true,
+    throughput,
+    cpu: throughput.map((t) => 1 / t),
+    busy: 1,
+  });
+
+  it('bounds the median of 8 pairs by their 2nd smallest and 2nd largest, with 93 % confidence', () => {
+    assert.deepEqual(medianInterval([1, 8, 2, 7, 3, 6, 4, 5]), {
+      lo: 2,
+      hi: 7,
+      confidence: 0.9296875,
+    });
+  });
+
+  it('says "not decided" when the interval of the pair ratios straddles the aim', () => {
+    assert.match(pairedVerdict([row([0.9, 0.93, 0.94, 0.96, 0.97, 0.98, 0.99, 1])]), /not decided/);
+    assert.match(pairedVerdict([row([0.96, 0.97, 0.97, 0.98, 0.98, 0.99, 0.99, 1])]), /: met\./);
+    assert.match(pairedVerdict([row([0.8, 0.8, 0.81, 0.82, 0.83, 0.84, 0.85, 0.9])]), /NOT met/);
+  });
+
+  it('judges instructions per request against 1.05x the baseline and every peer', () => {
+    const counted = (v7: number, peer: number) => [
+      { name: 'v1', baseline: 'v1', perRequest: 1000 },
+      { name: 'v7', baseline: 'v1', perRequest: v7, recommended: true },
+      { name: 'f', baseline: 'f', perRequest: 1000, peer: true },
+      { name: 'f+m', baseline: 'f', perRequest: peer, peer: true },
+    ];
+    assert.equal(instructionsVerdict(counted(1050, 1300)).ok, true);
+    assert.match(instructionsVerdict(counted(1051, 1300)).text, /NOT met: above 1.05x/);
+    assert.match(instructionsVerdict(counted(1040, 1030)).text, /NOT met: not below every peer/);
   });
 });
