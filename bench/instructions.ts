@@ -51,7 +51,7 @@ export interface Counts {
   n2: number;
 }
 
-export const REQUEST_COUNTS: Counts = { requests: [HELLO], warmup: 8000, n1: 1000, n2: 16000 };
+export const REQUEST_COUNTS: Counts = { requests: [HELLO], warmup: 5000, n1: 1000, n2: 9000 };
 
 const OUT = join(ROOT, '.tmp', 'callgrind');
 
