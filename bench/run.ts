@@ -2,7 +2,7 @@
 // npm run bench -- --soak [--minutes 10]
 // npm run bench -- --instructions [--jobs 2 --only NAME,...]
 // npm run bench -- --scrape-cost [--jobs 2 --only NAME,...]
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { specs } from './servers.js';
 import { build } from '../harness/servers.js';
@@ -85,7 +85,7 @@ for (const spec of chosen.filter((s) => s.name !== s.baseline)) {
 }
 const standing = pairedVerdict(rows);
 const header = [
-  `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; load average ${loadavg()[1]?.toFixed(1)} at the end (over 5 minutes; above the cores, other work shared them).`,
   `Each server beside its baseline (the row named in "vs"), both compiled and pinned to CPU 0, autocannon on CPU 1 (${connections} connections) where \`taskset\` and two cores allow;`,
   `after ${warmup} s of warm-up each, ${pairs} pairs of ${duration} s slices in alternating order (A B, B A, ...), a ratio taken within each pair; nothing scrapes /metrics meanwhile.`,
   'Ratios are the median of the pairs; "interval" is where the median lies with the confidence shown (between order statistics of the pairs, no assumption of a distribution).',
