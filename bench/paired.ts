@@ -125,5 +125,5 @@ export function pairedVerdict(rows: PairedRow[], aim = 0.95): string {
   const where = `${mine.name} at ${median(mine.throughput).toFixed(2)}x of ${mine.baseline}'s throughput, ${lo.toFixed(2)}–${hi.toFixed(2)} with ${pct(confidence)} confidence (aim: at least ${aim}x)`;
   if (lo >= aim) return `Wall clock: ${where}: met.`;
   if (hi < aim) return `Wall clock: ${where}: NOT met.`;
-  return `Wall clock: ${where}: not decided, the interval straddles the aim; the instructions above decide.`;
+  return `Wall clock: ${where}: not decided, the interval straddles the aim; the instructions table decides.`;
 }
