@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeSection } from './report.js';
-import { ROOT, rssBytes, specs, start } from './servers.js';
+import { ROOT, rssBytes } from '../harness/servers.js';
+import { specs, start } from './servers.js';
 
 const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
 const range = (xs: number[]): string => `${mib(Math.min(...xs))}–${mib(Math.max(...xs))} MiB`;

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ROOT } from '../helpers/servers.js';
+import { ROOT } from '../../harness/servers.js';
 
 const DIR = join(ROOT, 'grafana/dashboards');
 const datasources = parse(

@@ -5,13 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ROOT } from '../helpers/servers.js';
+import { ROOT } from '../../harness/servers.js';
+import { listVariants } from '../../lib/variants.js';
 import { deriveConfig, needTool } from '../helpers/stack.js';
 
 interface Compose {
   services: Record<
     string,
-    { image?: string; build?: unknown; ports?: string[]; profiles?: string[] }
+    {
+      image?: string;
+      build?: unknown;
+      ports?: string[];
+      profiles?: string[];
+      command?: string[];
+    }
   >;
 }
 
@@ -78,17 +85,13 @@ describe('prometheus/prometheus.yml', () => {
 
 describe('docker-compose.yml', () => {
   it('has a service for each variant of the workshop, the stack and the load generator', () => {
-    for (const name of [
-      'hello-world-v1',
-      'hello-world-v2-1',
-      'hello-world-v2-2',
-      'hello-world-v3-1',
-      'hello-world-v3-2',
-      'prometheus',
-      'grafana',
-      'process-exporter',
-      'loadgen',
-    ]) {
+    // Every variant under apps/, as the launcher lists them: hello-world-v3/app-1 is the
+    // service hello-world-v3-1, and that service runs it.
+    for (const variant of listVariants().keys()) {
+      const name = variant.replace('/app-', '-');
+      assert.equal(compose.services[name]?.command?.[0], variant, `${name} runs ${variant}`);
+    }
+    for (const name of ['prometheus', 'grafana', 'process-exporter', 'loadgen']) {
       assert.ok(compose.services[name], name);
     }
     assert.deepEqual(

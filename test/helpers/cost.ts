@@ -1,6 +1,6 @@
 // What a request costs a server process in write(2) calls (from /proc/PID/io), for several
-// servers loaded at the same rate in the same window. (CPU per request is read from
-// Prometheus, as the dashboards show it: see steps-prometheus.test.ts.)
+// servers loaded at the same rate in the same window: a count, not a time, so it holds on a
+// busy machine. (CPU per request is the benchmark's to measure: npm run bench.)
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { ok, sample, scrape } from './metrics.js';

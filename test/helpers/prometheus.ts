@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { track } from '../../harness/servers.js';
 import { deriveConfig, freePort } from './stack.js';
 
 export interface Prometheus {
@@ -25,14 +26,16 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
   );
   writeFileSync(join(dir, 'prometheus.yml'), deriveConfig(targets));
   const port = await freePort();
-  const child = spawn(
-    'prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: 'ignore' },
+  const child = track(
+    spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    ),
   );
   const exited = once(child, 'exit');
   const base = `http://127.0.0.1:${port}`;
@@ -50,7 +53,11 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     return activeTargets.map((t) => (t.health === 'up' ? Date.parse(t.lastScrape) : 0));
   }
 
+  let failed: Error | undefined;
+  child.once('error', (err) => (failed = err));
   for (let i = 0; ; i++) {
+    if (failed !== undefined || child.exitCode !== null)
+      throw new Error(`prometheus did not start: ${failed?.message ?? `exit ${child.exitCode}`}`);
     try {
       if ((await lastScrapes()).length === Object.keys(jobs).length) break;
     } catch (err) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writesPerRequest, type Cost } from '../helpers/cost.js';
 import { ok, sample, scrape } from '../helpers/metrics.js';
-import { launch, type Launched } from '../helpers/servers.js';
+import { launch, type Running } from '../../harness/servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'events-'));
 after(() => {
@@ -31,7 +31,7 @@ async function requests(url: string, n: number): Promise<void> {
 describe('hello-world-v4: one event per request', () => {
   it('app-1 writes each event as its request completes', async () => {
     const file = join(dir, 'app-1.log');
-    const server = await launch(['hello-world-v4/app-1'], { REQUEST_EVENTS_FILE: file });
+    const server = await launch(['hello-world-v4/app-1'], { env: { REQUEST_EVENTS_FILE: file } });
     try {
       await requests(server.url, 25);
       const written = events(file);
@@ -43,34 +43,36 @@ describe('hello-world-v4: one event per request', () => {
       assert.ok(written.every((e) => e.seconds > 0 && e.seconds < 1));
       assert.equal(sample(await scrape(server.url), 'http_requests_total', ok()), 25);
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 
   it('app-2 holds events until 4 KiB are pending, and writes the rest when the process stops', async () => {
     const file = join(dir, 'app-2.log');
-    const server = await launch(['hello-world-v4/app-2'], { REQUEST_EVENTS_FILE: file });
+    const server = await launch(['hello-world-v4/app-2'], { env: { REQUEST_EVENTS_FILE: file } });
     await requests(server.url, 25); // about 3.6 KiB of events
     assert.equal(events(file).length, 0);
-    await server.close();
+    await server.stop();
     assert.equal(await server.exited, 0);
     assert.equal(events(file).length, 25);
   });
 
   it('fails at start-up, naming the setting, when the events file cannot be opened', async () => {
     await assert.rejects(
-      launch(['hello-world-v4/app-1'], { REQUEST_EVENTS_FILE: join(dir, 'missing', 'x.log') }),
+      launch(['hello-world-v4/app-1'], {
+        env: { REQUEST_EVENTS_FILE: join(dir, 'missing', 'x.log') },
+      }),
       /REQUEST_EVENTS_FILE=.*missing\/x\.log cannot be opened/,
     );
   });
 });
 
 // The same load, at the same rate and in the same window, on v3 and on both v4 apps: write(2)
-// calls per request, from /proc/PID/io. Their CPU per request is read from Prometheus in
-// steps-prometheus.test.ts, as the workshop page shows it.
+// calls per request, from /proc/PID/io. Their CPU per request is measured by npm run bench,
+// whose rows the workshop page quotes.
 describe('what an event per request costs in writes', () => {
   const variants = ['hello-world-v3/app-2', 'hello-world-v4/app-1', 'hello-world-v4/app-2'];
-  let servers: Launched[];
+  let servers: Running[];
   let v3: Cost, sync: Cost, buffered: Cost;
   before(async () => {
     servers = await Promise.all(variants.map((v) => launch([v])));
@@ -81,7 +83,7 @@ describe('what an event per request costs in writes', () => {
     );
     [v3, sync, buffered] = costs as [Cost, Cost, Cost];
   });
-  after(() => Promise.all(servers.map((s) => s.close())));
+  after(() => Promise.all(servers.map((s) => s.stop())));
 
   it('counts every request of the load', () => {
     for (const c of [v3, sync, buffered]) assert.equal(c.requests, 5000);

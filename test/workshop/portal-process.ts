@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { ROOT } from '../helpers/servers.js';
+import { ROOT, track } from '../../harness/servers.js';
 
 export interface Portal {
   url: string;
@@ -15,10 +15,12 @@ export async function startPortal(
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<Portal> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'workshop/runner/main.ts', 'serve', '--port', '0', ...args],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  const child = track(
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', 'workshop/runner/main.ts', 'serve', '--port', '0', ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
   );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));

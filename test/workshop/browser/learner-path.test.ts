@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { type Launched, ROOT, launch } from '../../helpers/servers.js';
+import { ROOT, type Running, launch } from '../../../harness/servers.js';
 import { type Portal, startPortal } from '../portal-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -77,7 +77,7 @@ describe('the learner in the browser', { skip: missing }, () => {
   let page: Page;
   let url: string;
   let portal: Portal | undefined;
-  let variant: Launched | undefined;
+  let variant: Running | undefined;
   let home: string | undefined;
 
   before(async () => {
@@ -116,7 +116,7 @@ describe('the learner in the browser', { skip: missing }, () => {
     await context.close();
     rmSync(dir, { recursive: true, force: true });
     await portal?.close();
-    await variant?.close();
+    await variant?.stop();
     if (home !== undefined) rmSync(home, { recursive: true, force: true });
   });
 
