@@ -68,7 +68,7 @@ async function waitForTerminal(
     if (pattern.test(text)) return text;
     await sleep(250);
   }
-  throw new Error(`terminal ${id} never showed ${String(pattern)}; it holds:\n${text}`);
+  throw new Error(`terminal ${id} never showed ${String(pattern)}; it ends:\n${text.slice(-1500)}`);
 }
 
 describe('the learner in the browser', { skip: missing }, () => {
@@ -157,7 +157,7 @@ describe('the learner in the browser', { skip: missing }, () => {
     assert.match(await terminalText(page, 2), /^Hello World!/m);
   });
 
-  it('page 06: the -c 1 -r 1 load runs on, Grafana and the code beside it, and a reload keeps it', async () => {
+  it('page 06: the -c 1 -r 1 load runs on, Grafana and the code beside it, a reload keeps it, a dead shell is offered anew', async () => {
     for (const title of ['Timing the handler function', 'Streamed responses', 'Recording when']) {
       await page.click('#next');
       await goTo(title);
@@ -226,5 +226,17 @@ describe('the learner in the browser', { skip: missing }, () => {
     // The page's interrupt stops it.
     await page.locator('#page .action[data-action="terminal:interrupt-all"]').first().click();
     await waitForTerminal(page, 2, /Done|Total|Statistics|\^C/, 15_000);
+
+    // A shell that exits says so and offers a new one.
+    await page.click('.terminal[data-session="2"] .screen');
+    await page.keyboard.type('exit\n');
+    const status = page.locator('.terminal[data-session="2"] .status');
+    await status.locator('text=the shell exited').waitFor({ timeout: 15_000 });
+    await status.locator('button', { hasText: 'Start a new shell' }).click();
+    await status.locator('text=the shell exited').waitFor({ state: 'detached', timeout: 15_000 });
+    await waitForTerminal(page, 2, /[$#] $/, 15_000);
+    await page.click('.terminal[data-session="2"] .screen');
+    await page.keyboard.type('echo new-shell-$((6 * 7))\n');
+    await waitForTerminal(page, 2, /^new-shell-42$/m, 15_000);
   });
 });

@@ -68,7 +68,11 @@ function status(t, html) {
   const span = t.pane.querySelector('.status');
   span.innerHTML = html;
   const button = span.querySelector('button');
-  if (button) button.onclick = () => send(t, { t: 'restart' });
+  if (button)
+    button.onclick = () => {
+      send(t, { t: 'restart' });
+      t.term.focus();
+    };
 }
 
 function connect(t) {
