@@ -113,6 +113,51 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
     }
   });
 
+  it('the Raw Requests heatmap counts every request in exactly one column', async () => {
+    const heatmap = panelQueries('raw-requests').find(
+      (q) => q.panel === 'Response time distribution',
+    );
+    const at = await prometheus.scraped();
+    const step = 5; // a column, as Grafana steps it at the datasource's 5 s minimum
+    let cells = 0;
+    for (let t = at; t > at - 600; t -= step) {
+      const rows = await query(heatmap?.expr ?? '', { variant: 'hello-world-v3-1' }, t, {
+        scrape: 1,
+        interval: step,
+      });
+      cells += rows.find((r) => r.metric['le'] === '+Inf')?.value ?? 0;
+    }
+    const total = await one(
+      'sum(http_request_duration_seconds_count{job="$variant"})',
+      { variant: 'hello-world-v3-1' },
+      at,
+    );
+    assert.ok(total > 0);
+    assert.equal(cells, total);
+  });
+
+  it('every legend names its series on real data, a single-process service included', async () => {
+    const at = await prometheus.scraped();
+    for (const uid of ['raw-requests', 'process-info']) {
+      for (const panel of readDashboard(uid).panels) {
+        for (const t of panel.targets ?? []) {
+          const format = (t as { legendFormat?: string }).legendFormat ?? '';
+          const rows = await query(t.expr, { variant: 'hello-world-v3-2' }, at, {
+            scrape: 1,
+            interval: 30,
+          });
+          for (const { metric } of rows) {
+            const legend = format.replace(
+              /\{\{\s*(\w+)\s*\}\}/g,
+              (_m, l: string) => metric[l] ?? '',
+            );
+            assert.ok(legend !== '' && legend.trim() === legend, `${panel.title}: "${legend}"`);
+          }
+        }
+      }
+    }
+  });
+
   it('Process Info shows each app, Prometheus and the exporter among the processes', async () => {
     const at = await prometheus.scraped();
     const rows = await query(panelQueries('process-info')[1]?.expr ?? '', {}, at, {
