@@ -45,6 +45,11 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
     at: number,
     interval = INTERVAL,
   ) => prometheus.query(expand(expr, vars, interval), at);
+  const one = async (expr: string, vars: Record<string, string>, at: number): Promise<number> => {
+    const rows = await query(expr, vars, at);
+    assert.equal(rows.length, 1, `${expand(expr, vars, INTERVAL)}: ${JSON.stringify(rows)}`);
+    return rows[0]?.value ?? NaN;
+  };
   before(async () => {
     const names = Object.keys(SERVICES);
     const launched = await Promise.all(names.map((name) => launch([SERVICES[name] ?? ''])));
