@@ -14,6 +14,8 @@ export const CLIENT_CLOSED = 499;
 const labelNames = ['method', 'route', 'status_code'] as const;
 export type Labels = Record<(typeof labelNames)[number], string>;
 
+const TOTAL = 'http_requests_total';
+const IN_FLIGHT = 'http_requests_in_flight';
 export const DURATION = {
   name: 'http_request_duration_seconds',
   help: 'Time from the request reaching the app to the response being recorded.',
@@ -45,8 +47,7 @@ export function createHttpMetrics<D extends Durations>(options: {
   const { registry } = options;
   // A server loads one step. A test that loads two in one process reads each step's own
   // metrics; /metrics shows the step built last.
-  for (const name of [DURATION.name, 'http_requests_total', 'http_requests_in_flight'])
-    registry.removeSingleMetric(name);
+  for (const name of [DURATION.name, TOTAL, IN_FLIGHT]) registry.removeSingleMetric(name);
   const durations = options.durations(registry);
 
   // Counted in plain numbers per request and handed to prom-client only when /metrics is
@@ -55,7 +56,7 @@ export function createHttpMetrics<D extends Durations>(options: {
   const totals: { labels: Labels; count: number; reported: number }[] = [];
 
   new Counter({
-    name: 'http_requests_total',
+    name: TOTAL,
     help: 'Requests recorded, by outcome.',
     labelNames,
     registers: [registry],
@@ -68,7 +69,7 @@ export function createHttpMetrics<D extends Durations>(options: {
   });
 
   new Gauge({
-    name: 'http_requests_in_flight',
+    name: IN_FLIGHT,
     help: 'Requests the app has started and not yet recorded.',
     registers: [registry],
     collect() {

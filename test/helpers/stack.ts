@@ -128,6 +128,7 @@ export function expand(
     .replaceAll('$__interval', `${interval.interval}s`);
   for (const [name, value] of Object.entries(vars))
     out = out.replaceAll(`\${${name}}`, value).replaceAll(`$${name}`, value);
-  if (out.includes('$')) throw new Error(`unexpanded variable in ${out}`);
+  // $1 is label_replace's capture group, which Grafana leaves alone (no variable is named 1).
+  if (/\$(?!\d)/.test(out)) throw new Error(`unexpanded variable in ${out}`);
   return out;
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
+import { prometheusTool, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 import { launch, type Running } from '../../harness/servers.js';
 import {
   expand,
@@ -25,7 +25,8 @@ const INSTRUMENTED = ['hello-world-v2-2', 'hello-world-v3-1', 'hello-world-v3-2'
 const INTERVAL = { scrape: 1, interval: 1 };
 
 const skip =
-  needTool('prometheus', 'apt-get install prometheus') ||
+  (prometheusTool('prometheus') === 'prometheus' &&
+    needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')) ||
   needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter');
 
 async function sequential(url: string, seconds: number): Promise<number> {
@@ -45,6 +46,11 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
     at: number,
     interval = INTERVAL,
   ) => prometheus.query(expand(expr, vars, interval), at);
+  const one = async (expr: string, vars: Record<string, string>, at: number): Promise<number> => {
+    const rows = await query(expr, vars, at);
+    assert.equal(rows.length, 1, `${expand(expr, vars, INTERVAL)}: ${JSON.stringify(rows)}`);
+    return rows[0]?.value ?? NaN;
+  };
   before(async () => {
     const names = Object.keys(SERVICES);
     const launched = await Promise.all(names.map((name) => launch([SERVICES[name] ?? ''])));
@@ -109,6 +115,51 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
           rows.length > 0,
           `${q.panel} ${q.refId} for ${variant}: ${expand(q.expr, { variant }, INTERVAL)}`,
         );
+      }
+    }
+  });
+
+  it('the Raw Requests heatmap counts every request in exactly one column', async () => {
+    const heatmap = panelQueries('raw-requests').find(
+      (q) => q.panel === 'Response time distribution',
+    );
+    const at = await prometheus.scraped();
+    const step = 5; // a column, as Grafana steps it at the datasource's 5 s minimum
+    let cells = 0;
+    for (let t = at; t > at - 600; t -= step) {
+      const rows = await query(heatmap?.expr ?? '', { variant: 'hello-world-v3-1' }, t, {
+        scrape: 1,
+        interval: step,
+      });
+      cells += rows.find((r) => r.metric['le'] === '+Inf')?.value ?? 0;
+    }
+    const total = await one(
+      'sum(http_request_duration_seconds_count{job="$variant"})',
+      { variant: 'hello-world-v3-1' },
+      at,
+    );
+    assert.ok(total > 0);
+    assert.equal(cells, total);
+  });
+
+  it('every legend names its series on real data, a single-process service included', async () => {
+    const at = await prometheus.scraped();
+    for (const uid of ['raw-requests', 'process-info']) {
+      for (const panel of readDashboard(uid).panels) {
+        for (const t of panel.targets ?? []) {
+          const format = (t as { legendFormat?: string }).legendFormat ?? '';
+          const rows = await query(t.expr, { variant: 'hello-world-v3-2' }, at, {
+            scrape: 1,
+            interval: 30,
+          });
+          for (const { metric } of rows) {
+            const legend = format.replace(
+              /\{\{\s*(\w+)\s*\}\}/g,
+              (_m, l: string) => metric[l] ?? '',
+            );
+            assert.ok(legend !== '' && legend.trim() === legend, `${panel.title}: "${legend}"`);
+          }
+        }
       }
     }
   });
