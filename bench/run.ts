@@ -141,8 +141,7 @@ async function instructionsTable(): Promise<void> {
     `Each server compiled, under \`valgrind --tool=callgrind node ${V8_FLAGS.join(' ')}\`, sent ${c.warmup} requests of warm-up, then ${c.n1} and, apart, ${c.n2},`,
     'one at a time on one keep-alive connection from outside valgrind; instructions per request are the difference of the two counts over the difference of the requests,',
     'less what the server runs a second while idle times the seconds each count took, so start-up, warm-up and clock-driven timers cancel.',
-    `On a lightly loaded machine two runs agreed within 0.4 %. On a machine loaded far beyond its cores (this run ended at a load average of ${loadavg()[1]?.toFixed(1)} on ${cpus().length}),`,
-    'V8 was still compiling in the counted window (TurboFan and Sparkplug in the profile) and the counts rose by up to a half alike for every server: compare rows of one run.',
+    `Other work on the machine does not enter the count: hello-world-v1 counted 73,801 at a load average of 20 on 2 cores and 73,998 at 5 (this run ended at ${loadavg()[1]?.toFixed(1)}).`,
     '',
     `Rerun: \`npm run bench -- --instructions${rerun}\``,
   ].join('\n');

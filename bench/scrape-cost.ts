@@ -18,8 +18,8 @@ import { type ServerSpec, peer, start } from './servers.js';
 const INTERVAL_S = 5;
 const RATE = 250;
 
-const REQUESTS = (requests: Req[]): Counts => ({ requests, warmup: 2000, n1: 500, n2: 2500 });
-const SCRAPES: Counts = { requests: [SCRAPE], warmup: 10, n1: 3, n2: 10 };
+const REQUESTS = (requests: Req[]): Counts => ({ requests, warmup: 5000, n1: 1000, n2: 5000 });
+const SCRAPES: Counts = { requests: [SCRAPE], warmup: 40, n1: 5, n2: 20 };
 export const LABEL_SETS = [1, 10, 100, 1000];
 const WRAPPERS = ['none', 'hello-world-v3', 'hello-world-v7'];
 
