@@ -142,6 +142,7 @@ async function instructionsTable(): Promise<void> {
     'one at a time on one keep-alive connection from outside valgrind; instructions per request are the difference of the two counts over the difference of the requests,',
     'less what the server runs a second while idle times the seconds each count took, so start-up, warm-up and clock-driven timers cancel.',
     `Other work on the machine does not enter the count: hello-world-v1 counted 73,801 at a load average of 20 on 2 cores and 73,998 at 5 (this run ended at ${loadavg()[1]?.toFixed(1)}).`,
+    "After 5,000 requests V8 still compiles now and then: after 15,000 (the scrape-cost run's last column) v1 counted 52,959 and v7 54,681 (1.033x). The counts repeat; they are not yet steady.",
     '',
     `Rerun: \`npm run bench -- --instructions${rerun}\``,
   ].join('\n');
