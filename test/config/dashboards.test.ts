@@ -17,6 +17,7 @@ interface Panel {
   title: string;
   datasource?: { type: string; uid: string };
   targets?: { datasource?: { uid: string }; expr: string; refId: string }[];
+  fieldConfig?: { defaults?: { unit?: string } };
   panels?: Panel[];
 }
 interface Dashboard {
@@ -106,5 +107,18 @@ describe('grafana dashboards', () => {
     ]) {
       assert.match(exprs, needed);
     }
+  });
+
+  it("Process Info's CPU per request is the CPU panel's query over the request rate, in seconds", () => {
+    const panels = dashboards.find((d) => d.json.uid === 'process-info')?.json.panels ?? [];
+    const expr = (title: string): string =>
+      panels.find((p) => p.title === title)?.targets?.[0]?.expr ?? '';
+    const perRequest = panels.find((p) => p.title === 'CPU per request by app service');
+    assert.equal(perRequest?.fieldConfig?.defaults?.unit, 's');
+    assert.equal(
+      expr('CPU per request by app service'),
+      `${expr('CPU by app service')} / ` +
+        '(sum by (job) (rate(http_requests_total{job=~"hello-world.*"}[$__rate_interval])) > 10)',
+    );
   });
 });
