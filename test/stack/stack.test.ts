@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
+import { prometheusTool, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 import { launch, type Running } from '../../harness/servers.js';
 import {
   expand,
@@ -25,7 +25,8 @@ const INSTRUMENTED = ['hello-world-v2-2', 'hello-world-v3-1', 'hello-world-v3-2'
 const INTERVAL = { scrape: 1, interval: 1 };
 
 const skip =
-  needTool('prometheus', 'apt-get install prometheus') ||
+  (prometheusTool('prometheus') === 'prometheus' &&
+    needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')) ||
   needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter');
 
 async function sequential(url: string, seconds: number): Promise<number> {
