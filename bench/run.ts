@@ -2,16 +2,8 @@
 // npm run bench -- --soak [--minutes 10]
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  type Running,
-  type ServerSpec,
-  build,
-  load,
-  specs,
-  start,
-  cpuSeconds,
-  rssBytes,
-} from './servers.js';
+import { type Running, type ServerSpec, load, specs, start } from './servers.js';
+import { build, cpuSeconds, rssBytes } from '../harness/servers.js';
 import { writeSection, formatTable, verdict, type Row } from './report.js';
 import { soak } from './soak.js';
 

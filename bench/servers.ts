@@ -1,12 +1,15 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-
-export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+import {
+  ROOT,
+  pinned,
+  start as startProcess,
+  track,
+  type Running as Started,
+} from '../harness/servers.js';
 
 export interface ServerSpec {
   name: string;
@@ -44,12 +47,6 @@ function peer(file: string): string[] {
     );
   }
   return [join(dir, file.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.mjs'))];
-}
-
-// The launcher's compiled form, built once per run.
-export function build(): void {
-  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('npm run build failed');
 }
 
 export function specs(): ServerSpec[] {
@@ -110,71 +107,15 @@ export function specs(): ServerSpec[] {
   ];
 }
 
-// Pins a process to one CPU where the machine has two or more, so that the server and the
-// load generator do not take turns on the same core.
-export function pinned(cpu: number, argv: string[]): string[] {
-  const cores = Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim());
-  const taskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
-  return cores >= 2 && taskset ? ['taskset', '-c', String(cpu), ...argv] : argv;
-}
-
-export interface Running {
+// A server of the table, started by the harness, pinned to one CPU. (The benchmark's URLs end
+// in '/', the request path it loads.)
+export interface Running extends Started {
   spec: ServerSpec;
-  url: string;
-  pid: number;
-  child: ChildProcess;
-  stop(): Promise<void>;
 }
 
 export async function start(spec: ServerSpec, cpu: number): Promise<Running> {
-  const [command = '', ...args] = pinned(cpu, [process.execPath, ...spec.command]);
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'info' },
-  });
-  const exited = once(child, 'exit');
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { port?: number };
-        if (entry.port !== undefined && entry.port !== 0) resolve(entry.port);
-      } catch {
-        // Not a JSON line: ignore it.
-      }
-    });
-    void exited.then(() => {
-      reject(new Error(`${spec.name} exited before listening`));
-    });
-  });
-  child.stdout.resume();
-  return {
-    spec,
-    url: `http://127.0.0.1:${port}/`,
-    pid: child.pid ?? 0,
-    child,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-// CPU seconds (user + system) and resident memory of a process, from /proc.
-const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
-
-export function rssBytes(pid: number): number {
-  const line =
-    readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:')) ?? '';
-  return Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
+  const running = await startProcess(spec.command, { cpu, stderr: 'inherit' });
+  return Object.assign(running, { spec, url: `${running.url}/` });
 }
 
 export interface LoadResult {
@@ -198,7 +139,7 @@ export async function load(url: string, seconds: number, connections: number): P
     String(seconds),
     String(connections),
   ]);
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = track(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];

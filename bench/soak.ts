@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeSection } from './report.js';
-import { ROOT, rssBytes, specs, start } from './servers.js';
+import { ROOT, rssBytes, track } from '../harness/servers.js';
+import { specs, start } from './servers.js';
 
 const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
 const range = (xs: number[]): string => `${mib(Math.min(...xs))}–${mib(Math.max(...xs))} MiB`;
@@ -16,10 +17,9 @@ export async function soak(minutes: number, out: string): Promise<void> {
   const script = `import autocannon from 'autocannon';
 await autocannon({ url: ${JSON.stringify(server.url)}, duration: ${seconds}, connections: 8, overallRate: 2000,
   requests: [{ setupRequest: (r) => ({ ...r, path: Math.random() < 0.1 ? '/' + Math.random().toString(36).slice(2) : '/' }) }] });`;
-  const loader = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: ROOT,
-    stdio: 'ignore',
-  });
+  const loader = track(
+    spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: 'ignore' }),
+  );
   const samples: {
     t: number;
     rss: number;

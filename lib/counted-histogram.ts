@@ -6,6 +6,7 @@
 // additions. What a scrape reads has the shape of prom-client's own Histogram.get(), so the
 // registry writes the same text and, under --workers, sums the workers' histograms alike.
 import type { Metric, Registry } from 'prom-client';
+import { BUCKETS, DURATION } from './http-metrics.js';
 
 // One label set's buckets, sum and count.
 export class CountedSeries {
@@ -49,7 +50,7 @@ export interface Reading {
 export class CountedHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series: CountedSeries[] = [];
+  private readonly series = new Map<string, CountedSeries>();
   private readonly le: string[];
 
   constructor(
@@ -62,11 +63,13 @@ export class CountedHistogram {
     this.le = bounds.map(String);
   }
 
-  // Bound once per label set by the caller; two calls with the same labels make two series
-  // that a scrape would report twice, so the caller keeps what it bound.
+  // One series per label set: a second call with the same labels returns the first's. Bound
+  // once by the caller, so the key is built once per label set, not per request.
   labels(labels: Readonly<Record<string, string>>): CountedSeries {
-    const series = new CountedSeries(this.bounds, labels);
-    this.series.push(series);
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    let series = this.series.get(key);
+    if (series === undefined)
+      this.series.set(key, (series = new CountedSeries(this.bounds, labels)));
     return series;
   }
 
@@ -74,7 +77,7 @@ export class CountedHistogram {
   get(): Promise<Reading> {
     const values: Sample[] = [];
     const bucket = `${this.name}_bucket`;
-    for (const series of this.series) {
+    for (const series of this.series.values()) {
       let cumulative = 0;
       for (const [i, le] of this.le.entries()) {
         cumulative += series.counts[i] as number;
@@ -107,7 +110,7 @@ export class CountedHistogram {
 
   // What Registry.resetMetrics() calls.
   reset(): void {
-    for (const series of this.series) {
+    for (const series of this.series.values()) {
       series.counts.fill(0);
       series.sum = 0;
       series.count = 0;
@@ -119,4 +122,12 @@ export class CountedHistogram {
   registerIn(registry: Registry): void {
     registry.registerMetric(this as unknown as Metric);
   }
+}
+
+// The request durations of lib/http-metrics.ts counted in plain numbers, registered in
+// `registry`: what `createHttpMetrics({ registry, durations })` takes for `durations`.
+export function countedHistogram(registry: Registry): CountedHistogram {
+  const counted = new CountedHistogram(DURATION.name, DURATION.help, BUCKETS);
+  counted.registerIn(registry);
+  return counted;
 }

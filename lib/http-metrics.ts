@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram } from 'prom-client';
-import { CountedHistogram } from './counted-histogram.js';
-import { registry } from './registry.js';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { routeOf } from './routes.js';
 
 // Fine enough at the bottom to tell a 20 µs handler call from a 50 ms response.
@@ -14,117 +12,125 @@ export const BUCKETS = [
 export const CLIENT_CLOSED = 499;
 
 const labelNames = ['method', 'route', 'status_code'] as const;
-type LabelName = (typeof labelNames)[number];
+export type Labels = Record<(typeof labelNames)[number], string>;
 
-const DURATION = {
+const TOTAL = 'http_requests_total';
+const IN_FLIGHT = 'http_requests_in_flight';
+export const DURATION = {
   name: 'http_request_duration_seconds',
   help: 'Time from the request reaching the app to the response being recorded.',
 };
 
-export const requestDuration = new Histogram({
-  ...DURATION,
-  labelNames,
-  buckets: BUCKETS,
-  registers: [registry],
-});
-
-// What records the durations: prom-client's Histogram, or after countDurationsInPlainNumbers()
-// the same histogram counted in plain numbers (lib/counted-histogram.ts).
-let durations: { labels(labels: Record<LabelName, string>): { observe(seconds: number): void } } =
-  requestDuration;
-
-// The last step's saving: swaps prom-client's Histogram for one that costs a request a bucket
-// search and three additions. Called when a variant's module loads, before any request.
-export function countDurationsInPlainNumbers(): void {
-  if (bound.size > 0)
-    throw new Error(
-      'countDurationsInPlainNumbers() must be called before the first request is recorded',
-    );
-  if (durations !== requestDuration) return;
-  const counted = new CountedHistogram(DURATION.name, DURATION.help, BUCKETS);
-  registry.removeSingleMetric(DURATION.name);
-  counted.registerIn(registry);
-  durations = counted;
+// What records the durations: one child bound per label set, observed once per request.
+export interface Durations {
+  labels(labels: Labels): { observe(seconds: number): void };
 }
 
-// Counted in plain numbers per request and handed to prom-client only when /metrics is
-// scraped: a prom-client inc() hashes its labels on every call, a cost paid per request.
-let inFlight = 0;
-const totals: { labels: Record<LabelName, string>; count: number; reported: number }[] = [];
-
-export const requestsTotal = new Counter({
-  name: 'http_requests_total',
-  help: 'Requests recorded, by outcome.',
-  labelNames,
-  registers: [registry],
-  collect() {
-    for (const total of totals) {
-      if (total.count > total.reported) this.inc(total.labels, total.count - total.reported);
-      total.reported = total.count;
-    }
-  },
-});
-
-export const requestsInFlight = {
-  inc(): void {
-    inFlight++;
-  },
-  dec(): void {
-    inFlight--;
-  },
-};
-
-new Gauge({
-  name: 'http_requests_in_flight',
-  help: 'Requests the app has started and not yet recorded.',
-  registers: [registry],
-  collect() {
-    this.set(inFlight);
-  },
-});
-
-interface Bound {
-  duration: { observe(seconds: number): void };
-  total: (typeof totals)[number];
+// prom-client's Histogram of the durations, registered in `registry`.
+export function histogram(registry: Registry): Histogram<(typeof labelNames)[number]> {
+  return new Histogram({ ...DURATION, labelNames, buckets: BUCKETS, registers: [registry] });
 }
 
-// Label children bound once per (method, route, status), found through nested maps so that
-// no key string is built per request.
-const bound = new Map<string, Map<string, Map<number, Bound>>>();
+export interface HttpMetrics<D extends Durations> {
+  durations: D;
+  requestsInFlight: { inc(): void; dec(): void };
+  // Records one finished request: its duration since `start`, and one more in the counter.
+  record: (req: IncomingMessage, status: number, start: bigint) => void;
+}
 
-// The label set bound last, checked before the maps: most requests are like the one before,
-// and three Map lookups measured about 0.3 µs a request in a loaded server.
-let last: { method: string; route: string; status: number; children: Bound } | undefined;
+// A step's request metrics, registered in `registry`: the durations as `durations` builds
+// them, a request counter and an in-flight gauge.
+export function createHttpMetrics<D extends Durations>(options: {
+  registry: Registry;
+  durations: (registry: Registry) => D;
+}): HttpMetrics<D> {
+  const { registry } = options;
+  // A server loads one step. A test that loads two in one process reads each step's own
+  // metrics; /metrics shows the step built last.
+  for (const name of [DURATION.name, TOTAL, IN_FLIGHT]) registry.removeSingleMetric(name);
+  const durations = options.durations(registry);
 
-function bind(method: string, route: string, status: number): Bound {
-  if (
-    last !== undefined &&
-    last.status === status &&
-    last.route === route &&
-    last.method === method
-  )
-    return last.children;
-  let byRoute = bound.get(method);
-  if (byRoute === undefined) bound.set(method, (byRoute = new Map<string, Map<number, Bound>>()));
-  let byStatus = byRoute.get(route);
-  if (byStatus === undefined) byRoute.set(route, (byStatus = new Map<number, Bound>()));
-  let children = byStatus.get(status);
-  if (children === undefined) {
-    const labels = { method, route, status_code: String(status) };
-    const total = { labels, count: 0, reported: 0 };
-    totals.push(total);
-    children = { duration: durations.labels(labels), total };
-    byStatus.set(status, children);
+  // Counted in plain numbers per request and handed to prom-client only when /metrics is
+  // scraped: a prom-client inc() hashes its labels on every call, a cost paid per request.
+  let inFlight = 0;
+  const totals: { labels: Labels; count: number; reported: number }[] = [];
+
+  new Counter({
+    name: TOTAL,
+    help: 'Requests recorded, by outcome.',
+    labelNames,
+    registers: [registry],
+    collect() {
+      for (const total of totals) {
+        if (total.count > total.reported) this.inc(total.labels, total.count - total.reported);
+        total.reported = total.count;
+      }
+    },
+  });
+
+  new Gauge({
+    name: IN_FLIGHT,
+    help: 'Requests the app has started and not yet recorded.',
+    registers: [registry],
+    collect() {
+      this.set(inFlight);
+    },
+  });
+
+  interface Bound {
+    duration: { observe(seconds: number): void };
+    total: (typeof totals)[number];
   }
-  last = { method, route, status, children };
-  return children;
-}
 
-export function record(req: IncomingMessage, status: number, start: bigint): void {
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const children = bind(req.method ?? 'UNKNOWN', routeOf(req.url), status);
-  children.duration.observe(seconds);
-  children.total.count++;
+  // Label children bound once per (method, route, status), found through nested maps so that
+  // no key string is built per request.
+  const bound = new Map<string, Map<string, Map<number, Bound>>>();
+
+  // The label set bound last, checked before the maps: most requests are like the one before,
+  // and three Map lookups measured about 0.3 µs a request in a loaded server.
+  let last: { method: string; route: string; status: number; children: Bound } | undefined;
+
+  function bind(method: string, route: string, status: number): Bound {
+    if (
+      last !== undefined &&
+      last.status === status &&
+      last.route === route &&
+      last.method === method
+    )
+      return last.children;
+    let byRoute = bound.get(method);
+    if (byRoute === undefined) bound.set(method, (byRoute = new Map<string, Map<number, Bound>>()));
+    let byStatus = byRoute.get(route);
+    if (byStatus === undefined) byRoute.set(route, (byStatus = new Map<number, Bound>()));
+    let children = byStatus.get(status);
+    if (children === undefined) {
+      const labels = { method, route, status_code: String(status) };
+      const total = { labels, count: 0, reported: 0 };
+      totals.push(total);
+      children = { duration: durations.labels(labels), total };
+      byStatus.set(status, children);
+    }
+    last = { method, route, status, children };
+    return children;
+  }
+
+  return {
+    durations,
+    requestsInFlight: {
+      inc() {
+        inFlight++;
+      },
+      dec() {
+        inFlight--;
+      },
+    },
+    record: (req, status, start) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const children = bind(req.method ?? 'UNKNOWN', routeOf(req.url), status);
+      children.duration.observe(seconds);
+      children.total.count++;
+    },
+  };
 }
 
 // What a finished request came to: the code sent when the response completed, 500 when the

@@ -8,5 +8,11 @@ const worker = cluster.isWorker ? process.env[WORKER_ENV] : undefined;
 
 // The one registry /metrics serves. Every process exposes Node's own metrics (CPU, memory,
 // event-loop delay, GC), even the uninstrumented hello-world-v1: Process Info needs them all.
+// The event-loop delay is sampled every 100 ms, not prom-client's 10 ms: that timer alone
+// cost 0.0034 of a core per idle process (measured), 16 processes in the environment.
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, labels: worker === undefined ? {} : { worker } });
+collectDefaultMetrics({
+  register: registry,
+  labels: worker === undefined ? {} : { worker },
+  eventLoopMonitoringPrecision: 100,
+});

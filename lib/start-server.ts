@@ -3,9 +3,10 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { aggregateFromPrimary, runPrimary } from './cluster.js';
-import { logger } from './logger.js';
+import { checkLogLevel, logger } from './logger.js';
 import { buildFrameworkServer, buildServer } from './server.js';
 import { WORKER_ENV } from './registry.js';
+import { SettingError } from './setting-error.js';
 import { APPS_DIR, VariantError, listVariants, loadVariant } from './variants.js';
 
 // Under Docker's default 10 s stop timeout, with a second to spare for the exit itself.
@@ -49,11 +50,29 @@ function parse() {
   }
 }
 
+// A setting that library code found bad: its message names it.
+function settingError(err: SettingError): never {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
+
 const { values, positionals } = parse();
 const appsDir = values['apps-dir'];
 if (values.help) {
-  process.stdout.write(`${USAGE}\nvariants: ${[...listVariants(appsDir).keys()].join(', ')}\n`);
+  let variants: string[];
+  try {
+    variants = [...listVariants(appsDir).keys()];
+  } catch (err) {
+    usageError(`--apps-dir ${appsDir} cannot be read: ${(err as Error).message}`, appsDir);
+  }
+  process.stdout.write(`${USAGE}\nvariants: ${variants.join(', ')}\n`);
   process.exit(0);
+}
+try {
+  checkLogLevel();
+} catch (err) {
+  if (err instanceof SettingError) settingError(err);
+  throw err;
 }
 if (positionals.length !== 1) usageError('give exactly one variant', appsDir);
 const variant = positionals[0] ?? '';
@@ -92,6 +111,7 @@ async function serve(): Promise<void> {
     if (err instanceof VariantError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
       usageError((err as Error).message, appsDir);
     }
+    if (err instanceof SettingError) settingError(err);
     throw err;
   }
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startPrometheus } from '../test/helpers/prometheus.js';
-import { ROOT, launch } from '../test/helpers/servers.js';
+import { ROOT, launch } from '../harness/servers.js';
 import { expand, panelQueries, startProcessExporter } from '../test/helpers/stack.js';
 
 const SERVICES: Record<string, string> = {
@@ -71,5 +71,5 @@ try {
 } finally {
   await prometheus.stop();
   await exporter.stop();
-  await Promise.all(servers.map((s) => s.close()));
+  await Promise.all(servers.map((s) => s.stop()));
 }

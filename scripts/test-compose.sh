@@ -1,45 +1,76 @@
 #!/usr/bin/env bash
 # npm run test:compose: the project's own docker-compose.yml and Dockerfile in a real Docker
-# Engine. Builds stand-ins for the base images where none can be pulled, brings the stack up
-# with --build, waits for every healthcheck, sends load from the host to published ports,
-# checks through Prometheus's API that every app is scraped and request data arrives, stops
-# and starts the stack to check Prometheus kept its data, and tears everything down.
+# Engine with Compose v2. Installs what it uses where missing (as root), builds stand-ins
+# for the base images where none can be pulled, brings the stack up with --build, waits for
+# every healthcheck, measures the idle stack's CPU, sends load from the host to published
+# ports, checks through Prometheus's API that every app is scraped and request data
+# arrives, stops and starts the stack to check Prometheus kept its data, and tears it all
+# down. Prints the versions it ran with: `compose: ...`, `prometheus: ...`.
+#
+# To add a service's checks: its name goes into `services` (it is then started and waited
+# for), and a file scripts/test-compose.d/<name>.sh is sourced once the stack is up, with
+# $compose, $project, say, fail and the exported ports at hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p .tmp
 project=lab-node-metrics-test
+idle_budget=0.08 # of a core, for the whole environment at rest (was 0.68 with 5 s node checks)
+idle_seconds=60
 say() { printf 'test:compose: %s\n' "$*"; }
-fail() { printf '\ntest:compose: FAILED: %s\n' "$*" >&2; exit 1; }
+fail() {
+  printf '\ntest:compose: FAILED: %s\n' "$*" >&2
+  exit 1
+}
 
-# A Docker Engine, Compose and debootstrap (for the stand-ins): Debian's, installed where
-# missing if we are root; the engine started if none answers.
-if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null || ! { command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1; }; then
-  [ "$(id -u)" = 0 ] || fail "install docker.io, docker-compose and debootstrap first (apt-get install docker.io docker-compose debootstrap)"
+# What it uses, from Debian where missing (root only): the engine, debootstrap for the
+# stand-ins, curl; then Compose v2 and Prometheus 3.5 from Debian testing.
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || fail "install ${missing[*]} first (apt-get install ${missing[*]})"
+  say "installing ${missing[*]} from Debian"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >.tmp/apt-install.log
 fi
 if ! docker info >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || fail "no Docker Engine answers; start one (dockerd) and rerun"
   say "starting dockerd"
-  mkdir -p .tmp
   (dockerd >.tmp/dockerd.log 2>&1 &)
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || fail "dockerd did not start; see .tmp/dockerd.log"
 fi
-if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
-say "engine $(docker version --format '{{.Server.Version}}'), compose: ${compose[*]} ($("${compose[@]}" version --short 2>/dev/null || true))"
+bash scripts/install-tools.sh >.tmp/install-tools.log 2>&1 || {
+  cat .tmp/install-tools.log >&2
+  fail "scripts/install-tools.sh"
+}
+compose=(docker compose)
+say "engine: $(docker version --format '{{.Server.Version}}')"
+say "compose: $("${compose[@]}" version --short)"
 
 set -a
 . ./.env
 set +a
 # The pinned images where they can be had; stand-ins tagged with their names where not.
-if ! docker image inspect "$NODE_IMAGE" "$PROMETHEUS_IMAGE" "$PROCESS_EXPORTER_IMAGE" >/dev/null 2>&1; then
-  if docker pull -q "$PROMETHEUS_IMAGE" >/dev/null 2>&1; then
-    docker pull -q "$NODE_IMAGE" >/dev/null && docker pull -q "$PROCESS_EXPORTER_IMAGE" >/dev/null
-  else
-    say "no registry answers: building stand-ins (docker/stand-ins/README.md)"
-    bash docker/stand-ins/build.sh
-  fi
+# One pull answers whether a registry does: only when an image is missing.
+registry=unknown
+have() { # image: present, or pulled
+  docker image inspect "$1" >/dev/null 2>&1 && return 0
+  [ $registry != no ] || return 1
+  if docker pull -q "$1" >/dev/null 2>&1; then registry=yes; else registry=no; fi
+  [ $registry = yes ]
+}
+if ! have "$PROMETHEUS_IMAGE" || ! have "$NODE_IMAGE" || ! have "$PROCESS_EXPORTER_IMAGE"; then
+  [ $registry = no ] || fail "an image could not be pulled though a registry answers"
+  say "no registry answers: building stand-ins for $NODE_IMAGE, $PROMETHEUS_IMAGE, $PROCESS_EXPORTER_IMAGE (docker/stand-ins/README.md)"
+  bash docker/stand-ins/build.sh
 fi
+
+# The workshop service: a bombardier stand-in where Go cannot build it, Node's headers in a
+# stand-in Node image (test/workshop/compose.sh; its checks are scripts/test-compose.d/).
+. test/workshop/compose.sh
+workshop_prepare
 
 # This machine reaches the npm registry through a TLS-re-signing proxy: the build needs its
 # CA, passed as docker/ca/README.md tells a user behind a corporate proxy to.
@@ -49,13 +80,33 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ] && [ ! -f 
   made_ca=docker/ca/extra-ca.pem
 fi
 
+# A stand-in process exporter is Debian's build, which lacks the flag the image's
+# healthcheck uses: an override gives it a check of its own, said here.
+stand_in=$(docker image inspect -f '{{index .Config.Labels "org.lab-node-metrics.stand-in"}}' "$PROCESS_EXPORTER_IMAGE")
+if [ "$stand_in" = true ]; then
+  compose+=(-f docker-compose.yml -f docker/stand-ins/compose.yml)
+  say "process-exporter: a stand-in; its healthcheck is docker/stand-ins/compose.yml's, not the image's"
+fi
+
 # Host ports 10000 above the defaults, to stay out of the way of a stack the user runs.
 while read -r name port; do export "$name=$((port + 10000))"; done < <(grep -o 'PORT_[A-Z0-9_]*:-[0-9]*' docker-compose.yml | tr ':-' '  ' | awk '{print $1, $2}')
 export PROMETHEUS_PORT=19090 GRAFANA_PORT=13000
 
-services=$(awk '/^services:/{s=1; next} s && /^[a-z]/{s=0} s && /^  [a-z0-9-]+:$/{sub(":", ""); print $1}' docker-compose.yml | grep -v -e '^grafana$' -e '^loadgen$')
+# The services this run brings up: every one in the file, less what cannot be had here,
+# each left out with the reason that holds.
+services=$(awk '/^services:/{s=1; next} s && /^[a-z]/{s=0} s && /^  [a-z0-9-]+:$/{sub(":", ""); print $1}' docker-compose.yml)
+leave_out() { # service reason
+  services=$(grep -vx "$1" <<<"$services")
+  say "leaving out $1: $2"
+}
+have "$GRAFANA_IMAGE" || leave_out grafana "$GRAFANA_IMAGE cannot be pulled (no registry answers) and no Debian package has Grafana"
+if ! have "$GO_IMAGE" || ! have "$DEBIAN_IMAGE"; then
+  leave_out loadgen "its build starts from $GO_IMAGE and $DEBIAN_IMAGE, which cannot be pulled (no registry answers)"
+fi
 apps=$(grep '^hello-world' <<<"$services")
-say "leaving out grafana and loadgen: no image of them can be pulled or built without a registry (no Debian package has Grafana; bombardier's source comes from the Go module proxy)"
+# Built, never started by `up` (scale 0 in docker-compose.yml).
+on_demand=$(grep -x loadgen <<<"$services" || true)
+running=$(grep -vx loadgen <<<"$services")
 
 cleanup() {
   local code=$?
@@ -67,12 +118,12 @@ cleanup() {
 trap cleanup EXIT
 
 wait_healthy() {
-  local deadline=$((SECONDS + 240))
-  for service in $services; do
+  local deadline=$((SECONDS + 300)) id state
+  for service in $running; do
     while :; do
       id=$("${compose[@]}" -p "$project" ps -q "$service")
-      state=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id" 2>/dev/null || echo missing)
-      [ "$state" = healthy ] || [ "$state" = running ] && break
+      state=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}no healthcheck, {{.State.Status}}{{end}}' "$id" 2>/dev/null || echo missing)
+      [ "$state" = healthy ] && break
       [ $SECONDS -lt $deadline ] || fail "$service is $state"
       sleep 2
     done
@@ -81,11 +132,51 @@ wait_healthy() {
 }
 
 prom() { curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/$1"; }
+json() { node -e "const d = JSON.parse(require('fs').readFileSync(0, 'utf8')); $1"; }
+
+# cgroup v1 (cpuacct.usage, ns) or v2 (cpu.stat, µs), cgroupfs or systemd driver.
+cpu_ns() {
+  local id=$1 f
+  for f in /sys/fs/cgroup/{cpuacct,cpu,cpuacct\,cpu,cpu\,cpuacct}/{docker/$id,system.slice/docker-$id.scope}/cpuacct.usage; do
+    [ -r "$f" ] && { cat "$f"; return; }
+  done
+  for f in /sys/fs/cgroup/{docker/$id,system.slice/docker-$id.scope}/cpu.stat; do
+    [ -r "$f" ] && { awk '$1 == "usage_usec" { print $2 * 1000 }' "$f"; return; }
+  done
+  fail "no cgroup CPU accounting found for container $id"
+}
+idle() { # prints the whole environment's share of a core; each container's in .tmp/idle.txt
+  local ids=() before=() after total=0 i=0 id
+  mapfile -t ids < <("${compose[@]}" -p "$project" ps -q)
+  for id in "${ids[@]}"; do before+=("$(cpu_ns "$id")"); done
+  sleep "$idle_seconds"
+  : >.tmp/idle.txt
+  for id in "${ids[@]}"; do
+    after=$(cpu_ns "$id")
+    total=$((total + after - before[i]))
+    printf '%s %s\n' "$((after - before[i]))" "$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id")" >>.tmp/idle.txt
+    i=$((i + 1))
+  done
+  node -e "console.log((${total} / 1e9 / ${idle_seconds}).toFixed(3))"
+}
+share() { sort -rn .tmp/idle.txt | head -n "$1" | awk -v s="$idle_seconds" '{ printf "%s%s %.3f", (NR > 1 ? ", " : ""), $2, $1 / 1e9 / s }'; }
 
 say "building and starting: $(tr '\n' ' ' <<<"$services")"
 # shellcheck disable=SC2086
-"${compose[@]}" -p "$project" up -d --build $services >.tmp/compose-up.log 2>&1 || { cat .tmp/compose-up.log >&2; fail "compose up"; }
+"${compose[@]}" -p "$project" up -d --build $services >.tmp/compose-up.log 2>&1 || {
+  cat .tmp/compose-up.log >&2
+  fail "compose up"
+}
 wait_healthy
+say "prometheus: $(prom status/buildinfo | json 'console.log(d.data.version)') (from the running container)"
+
+# At rest: no load, every healthcheck and scrape as configured. A healthcheck runs every
+# 30 s, so the window sees each about twice.
+for _ in $(seq 30); do prom "query?query=up" >/dev/null 2>&1 && break; sleep 1; done
+n=$(idle)
+say "idle: $n of a core for the whole environment ($(wc -w <<<"$running") containers, ${idle_seconds} s, cgroup CPU accounting; budget $idle_budget)"
+say "idle: the most: $(share 4)"
+node -e "process.exit(${n} <= ${idle_budget} ? 0 : 1)" || fail "the idle environment used $n of a core, over the budget of $idle_budget"
 
 loaded=(hello-world-v1 hello-world-v3-1 hello-world-v3-2)
 for service in "${loaded[@]}"; do
@@ -93,27 +184,40 @@ for service in "${loaded[@]}"; do
   npx autocannon --amount 300 --connections 3 --no-progress "http://127.0.0.1:${!var}/" >/dev/null 2>&1 || fail "load on $service at port ${!var}"
   say "load: 300 requests to $service on 127.0.0.1:${!var}"
 done
+if [ -n "$on_demand" ]; then
+  "${compose[@]}" -p "$project" run --rm loadgen -n 50 -c 1 http://hello-world-v1:8000/ >.tmp/loadgen.log 2>&1 || {
+    cat .tmp/loadgen.log >&2
+    fail "docker compose run --rm loadgen"
+  }
+  say "load: 50 requests from loadgen (bombardier) to hello-world-v1"
+fi
 sleep 12 # two scrapes at 5 s
 
-targets=$(prom targets | node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); for (const t of d.data.activeTargets) console.log(t.labels.job, t.health)')
+targets=$(prom targets | json 'for (const t of d.data.activeTargets) console.log(t.labels.job, t.health)')
 while read -r job health; do say "target: $job $health"; done <<<"$targets"
-for app in $apps; do grep -qx "$app up" <<<"$targets" || fail "Prometheus does not scrape $app"; done
+for app in $apps process-exporter; do grep -qx "$app up" <<<"$targets" || fail "Prometheus does not scrape $app"; done
 
-count() { prom "query?query=sum(http_request_duration_seconds_count%7Bjob%3D%22$1%22%7D)" | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")).data.result; console.log(r.length ? r[0].value[1] : 0)'; }
+count() { prom "query?query=sum(http_request_duration_seconds_count%7Bjob%3D%22$1%22%7D)${2:+&time=$2}" | json 'console.log(d.data.result.length ? d.data.result[0].value[1] : 0)'; }
 for service in hello-world-v3-1 hello-world-v3-2; do
   n=$(count "$service")
   [ "$n" -ge 300 ] || fail "Prometheus has $n requests of $service, not 300"
   say "data: $n requests of $service in Prometheus"
 done
 
+for hook in scripts/test-compose.d/*.sh; do
+  [ -e "$hook" ] || continue
+  # shellcheck disable=SC1090
+  . "$hook"
+done
+
 before=$(date +%s)
 say "stopping and starting the stack: Prometheus's data is on the prometheus-data volume"
 "${compose[@]}" -p "$project" down >/dev/null 2>&1
 # shellcheck disable=SC2086
-"${compose[@]}" -p "$project" up -d $services >/dev/null 2>&1
+"${compose[@]}" -p "$project" up -d $running >/dev/null 2>&1
 wait_healthy
 for _ in $(seq 30); do prom "query?query=up" >/dev/null 2>&1 && break; sleep 1; done
-kept=$(prom "query?query=sum(http_request_duration_seconds_count%7Bjob%3D%22hello-world-v3-2%22%7D)&time=$before" | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")).data.result; console.log(r.length ? r[0].value[1] : 0)')
+kept=$(count hello-world-v3-2 "$before")
 [ "$kept" -ge 300 ] || fail "after the restart Prometheus has $kept of the earlier requests"
 say "kept: Prometheus still has the $kept requests scraped before the restart"
 say "passed"

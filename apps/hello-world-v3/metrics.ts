@@ -2,8 +2,13 @@
 // WSGI close(). Right on every path (throw, rejection, stream error, client hang-up), at the
 // price of a listener per request: compare its CPU with v1 in Process Info.
 import type { RequestListener, ServerResponse } from 'node:http';
-import { outcome, record, requestsInFlight } from '../../lib/http-metrics.js';
+import { histogram as durations } from '../../lib/http-metrics.js';
+import { createHttpMetrics, outcome } from '../../lib/http-metrics.js';
+import { registry } from '../../lib/registry.js';
 import { type Handler, runHandler } from '../../lib/respond.js';
+
+export const metrics = createHttpMetrics({ registry, durations });
+const { record, requestsInFlight } = metrics;
 
 const START = Symbol('start');
 type Timed = ServerResponse & { [START]: bigint };

@@ -4,10 +4,15 @@
 import { openSync } from 'node:fs';
 import type { RequestListener, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
-import { outcome, record, requestsInFlight } from '../../lib/http-metrics.js';
+import { createHttpMetrics, histogram, outcome } from '../../lib/http-metrics.js';
 import { logger } from '../../lib/logger.js';
+import { registry } from '../../lib/registry.js';
 import { type Handler, runHandler } from '../../lib/respond.js';
 import { routeOf } from '../../lib/routes.js';
+import { SettingError } from '../../lib/setting-error.js';
+
+export const metrics = createHttpMetrics({ registry, durations: histogram });
+const { record, requestsInFlight } = metrics;
 
 // /dev/null by default, so that what the events cost is the writing, not a terminal or a disk.
 const EVENTS_FILE = process.env['REQUEST_EVENTS_FILE'] ?? '/dev/null';
@@ -18,10 +23,9 @@ function openEvents(): number {
   try {
     return openSync(EVENTS_FILE, 'a');
   } catch (err) {
-    process.stderr.write(
-      `REQUEST_EVENTS_FILE=${EVENTS_FILE} cannot be opened for writing: ${(err as Error).message}\n`,
+    throw new SettingError(
+      `REQUEST_EVENTS_FILE=${EVENTS_FILE} cannot be opened for writing: ${(err as Error).message}`,
     );
-    process.exit(2);
   }
 }
 

@@ -3,7 +3,11 @@
 // up. The price is fastify's own: it already listens for the end of every response.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { CLIENT_CLOSED, record, requestsInFlight } from '../../lib/http-metrics.js';
+import { CLIENT_CLOSED, createHttpMetrics, histogram } from '../../lib/http-metrics.js';
+import { registry } from '../../lib/registry.js';
+
+export const metrics = createHttpMetrics({ registry, durations: histogram });
+const { record, requestsInFlight } = metrics;
 
 const started = new WeakMap<IncomingMessage, bigint>();
 

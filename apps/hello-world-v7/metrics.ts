@@ -2,15 +2,13 @@
 // handed to prom-client only when scraped (lib/counted-histogram.ts): prom-client's observe()
 // hashed the labels of every request, most of what v3 cost over v1.
 import type { RequestListener, ServerResponse } from 'node:http';
-import {
-  countDurationsInPlainNumbers,
-  outcome,
-  record,
-  requestsInFlight,
-} from '../../lib/http-metrics.js';
+import { countedHistogram as durations } from '../../lib/counted-histogram.js';
+import { createHttpMetrics, outcome } from '../../lib/http-metrics.js';
+import { registry } from '../../lib/registry.js';
 import { type Handler, runHandler } from '../../lib/respond.js';
 
-countDurationsInPlainNumbers();
+export const metrics = createHttpMetrics({ registry, durations });
+const { record, requestsInFlight } = metrics;
 
 const START = Symbol('start');
 type Timed = ServerResponse & { [START]: bigint };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the stand-ins for the images .env names (see README.md here), from debootstrap and
-# this machine's node, npm, prometheus and prometheus-process-exporter.
+# this machine's node and npm, and the Prometheus 3.5.3 and process-exporter 0.8.7 that
+# scripts/install-tools.sh put in .tmp/tools/bin (Debian testing's builds).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 set -a
@@ -25,20 +26,30 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   tar -C "$cache/rootfs" --exclude=./.complete -c . | docker import --change 'CMD ["bash"]' - "$base" >/dev/null
 fi
 
+[ -x .tmp/tools/bin/prometheus ] && [ -x .tmp/tools/bin/process-exporter ] || bash scripts/install-tools.sh
+
+# The legacy builder's deprecation notice on every build is noise; a failure shows its log.
+build() { # dockerfile tag context
+  docker build -q -f "$1" --build-arg BASE="$base" -t "$2" "$3" >/dev/null 2>"$3.log" || {
+    cat "$3.log" >&2
+    exit 1
+  }
+}
+
 context() { rm -rf "$cache/$1"; mkdir -p "$cache/$1"; echo "$cache/$1"; }
 
 ctx=$(context node)
 cp "$(readlink -f "$(command -v node)")" "$ctx/node"
 cp -r "$(npm root -g)/npm" "$ctx/npm"
-docker build -q -f docker/stand-ins/node.Dockerfile --build-arg BASE="$base" -t "$NODE_IMAGE" "$ctx" >/dev/null
+build docker/stand-ins/node.Dockerfile "$NODE_IMAGE" "$ctx"
 
 ctx=$(context prometheus)
-cp "$(command -v prometheus)" "$(command -v promtool)" "$ctx/"
+cp .tmp/tools/bin/prometheus .tmp/tools/bin/promtool "$ctx/"
 printf 'global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ["localhost:9090"]\n' >"$ctx/prometheus.yml"
-docker build -q -f docker/stand-ins/prometheus.Dockerfile --build-arg BASE="$base" -t "$PROMETHEUS_IMAGE" "$ctx" >/dev/null
+build docker/stand-ins/prometheus.Dockerfile "$PROMETHEUS_IMAGE" "$ctx"
 
 ctx=$(context process-exporter)
-cp "$(command -v prometheus-process-exporter)" "$ctx/process-exporter"
-docker build -q -f docker/stand-ins/process-exporter.Dockerfile --build-arg BASE="$base" -t "$PROCESS_EXPORTER_IMAGE" "$ctx" >/dev/null
+cp .tmp/tools/bin/process-exporter "$ctx/process-exporter"
+build docker/stand-ins/process-exporter.Dockerfile "$PROCESS_EXPORTER_IMAGE" "$ctx"
 
 echo "stand-ins: built $NODE_IMAGE, $PROMETHEUS_IMAGE, $PROCESS_EXPORTER_IMAGE (labelled org.lab-node-metrics.stand-in=true)"

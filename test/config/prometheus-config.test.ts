@@ -5,13 +5,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ROOT } from '../helpers/servers.js';
+import { ROOT } from '../../harness/servers.js';
+import { listVariants } from '../../lib/variants.js';
+import { prometheusTool } from '../helpers/prometheus.js';
 import { deriveConfig, needTool } from '../helpers/stack.js';
 
 interface Compose {
   services: Record<
     string,
-    { image?: string; build?: unknown; ports?: string[]; profiles?: string[] }
+    {
+      image?: string;
+      build?: unknown;
+      ports?: string[];
+      profiles?: string[];
+      command?: string[];
+      scale?: number;
+      volumes?: string[];
+      healthcheck?: { test: string[]; interval?: string };
+    }
   >;
 }
 
@@ -27,21 +38,20 @@ const env = Object.fromEntries(
     .filter((l) => /^[A-Z_]+=/.test(l))
     .map((l) => l.split(/=(.*)/s, 2) as [string, string]),
 );
+// Prometheus 3.5's promtool where scripts/install-tools.sh put it; else the one on PATH.
+const promtool = prometheusTool('promtool');
+const noPromtool = promtool === 'promtool' && needTool('promtool', 'bash scripts/install-tools.sh');
 const apps = Object.keys(compose.services).filter((s) => s.startsWith('hello-world-'));
 
 describe('prometheus/prometheus.yml', () => {
-  it(
-    'passes promtool check config',
-    { skip: needTool('promtool', 'apt-get install prometheus') },
-    () => {
-      const out = execFileSync(
-        'promtool',
-        ['check', 'config', join(ROOT, 'prometheus/prometheus.yml')],
-        { encoding: 'utf8' },
-      );
-      assert.match(out, /SUCCESS/);
-    },
-  );
+  it('passes promtool check config', { skip: noPromtool }, () => {
+    const out = execFileSync(
+      promtool,
+      ['check', 'config', join(ROOT, 'prometheus/prometheus.yml')],
+      { encoding: 'utf8' },
+    );
+    assert.match(out, /SUCCESS/);
+  });
 
   it('has one job per app service, named after it, scraping its port 8000', () => {
     const jobs = prometheus.scrape_configs.filter((c) => c.job_name.startsWith('hello-world-'));
@@ -53,7 +63,7 @@ describe('prometheus/prometheus.yml', () => {
 
   it(
     'derives a valid configuration for the tests, pointed at local ports',
-    { skip: needTool('promtool', 'apt-get install prometheus') },
+    { skip: noPromtool },
     () => {
       const derived = deriveConfig({
         'hello-world-v1': '127.0.0.1:1234',
@@ -61,7 +71,7 @@ describe('prometheus/prometheus.yml', () => {
       });
       const dir = mkdtempSync(join(tmpdir(), 'derived-'));
       writeFileSync(join(dir, 'prometheus.yml'), derived);
-      const result = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], {
+      const result = spawnSync(promtool, ['check', 'config', join(dir, 'prometheus.yml')], {
         encoding: 'utf8',
       });
       rmSync(dir, { recursive: true });
@@ -78,24 +88,45 @@ describe('prometheus/prometheus.yml', () => {
 
 describe('docker-compose.yml', () => {
   it('has a service for each variant of the workshop, the stack and the load generator', () => {
-    for (const name of [
-      'hello-world-v1',
-      'hello-world-v2-1',
-      'hello-world-v2-2',
-      'hello-world-v3-1',
-      'hello-world-v3-2',
-      'prometheus',
-      'grafana',
-      'process-exporter',
-      'loadgen',
-    ]) {
+    // Every variant under apps/, as the launcher lists them: hello-world-v3/app-1 is the
+    // service hello-world-v3-1, and that service runs it.
+    for (const variant of listVariants().keys()) {
+      const name = variant.replace('/app-', '-');
+      assert.equal(compose.services[name]?.command?.[0], variant, `${name} runs ${variant}`);
+    }
+    for (const name of ['prometheus', 'grafana', 'process-exporter', 'loadgen']) {
       assert.ok(compose.services[name], name);
     }
-    assert.deepEqual(
-      compose.services['loadgen']?.profiles,
-      ['load'],
-      'loadgen runs only on demand',
-    );
+  });
+
+  it('builds the load generator with the rest and starts it only on demand', () => {
+    const loadgen = compose.services['loadgen'];
+    assert.ok(loadgen);
+    assert.equal(loadgen.profiles, undefined, 'a profile would keep `up` and `build` from it');
+    assert.equal(loadgen.scale, 0, '`up` starts no loadgen container');
+    assert.ok(loadgen.build, 'built by `docker compose up` / `build`');
+  });
+
+  it('mounts no /proc from the host', () => {
+    for (const [name, service] of Object.entries(compose.services))
+      for (const volume of service.volumes ?? [])
+        assert.doesNotMatch(volume, /^\/proc(\/|:|$)/, `${name}: ${volume}`);
+  });
+
+  it('gives every running service a healthcheck that starts no runtime more often than every 30 s', () => {
+    const seconds = (d = '30s'): number => {
+      const m = /^(\d+)(s|m)$/.exec(d);
+      assert.ok(m, `interval ${d}`);
+      return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+    };
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (service.scale === 0) continue;
+      const check = service.healthcheck;
+      assert.ok(check, `${name} has a healthcheck`);
+      assert.ok(seconds(check.interval) >= 30, `${name}: every ${check.interval}`);
+      assert.ok(!check.test.includes('node'), `${name} runs no node: ${check.test.join(' ')}`);
+      assert.doesNotMatch(check.test.join(' '), /\/metrics/, `${name}: only Prometheus scrapes`);
+    }
   });
 
   it('names every image by a pinned version from .env, never latest', () => {

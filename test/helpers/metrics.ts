@@ -11,10 +11,23 @@ function labelText(labels: Record<string, string>): string {
 }
 
 // prom-client writes labels in the order they were declared, so an exact line is a fair match.
+// A series that is not there throws, naming it: read as 0, a renamed metric would pass every
+// check that it is 0.
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   const head = `${name}${labelText(labels)} `;
   const line = text.split('\n').find((l) => l.startsWith(head));
-  return line === undefined ? 0 : Number(line.slice(head.length));
+  if (line === undefined) throw new Error(`no series ${head.trim()} in /metrics`);
+  return Number(line.slice(head.length));
+}
+
+// The same, for a series that a request may not have made yet: absent is 0.
+export function sampleOrZero(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const head = `${name}${labelText(labels)} `;
+  return text.split('\n').some((l) => l.startsWith(head)) ? sample(text, name, labels) : 0;
 }
 
 export function seriesLines(text: string, prefix: string): string[] {

@@ -1,12 +1,28 @@
-// A real Prometheus (the Debian binary) scraping launched servers every second, and PromQL
-// against it: what a dashboard panel would show, read by a test.
-import { spawn } from 'node:child_process';
+// A real Prometheus scraping launched servers every second, and PromQL against it: what a
+// dashboard panel would show, read by a test. Prometheus 3.5, the pinned image's line, from
+// .tmp/tools/bin (scripts/install-tools.sh) where it is there; else the one on PATH.
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ROOT, track } from '../../harness/servers.js';
 import { deriveConfig, freePort } from './stack.js';
+
+// prometheus or promtool: the installed 3.5 build if there is one, else the one on PATH.
+export function prometheusTool(name: 'prometheus' | 'promtool'): string {
+  const installed = join(ROOT, '.tmp/tools/bin', name);
+  return existsSync(installed) ? installed : name;
+}
+
+let said = false;
+function sayVersion(bin: string): void {
+  if (said) return;
+  said = true;
+  const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  process.stdout.write(`prometheus: ${version} (${bin})\n`);
+}
 
 export interface Prometheus {
   // One instant query, evaluated at `at` (Unix seconds; default now): label sets and values.
@@ -25,14 +41,18 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
   );
   writeFileSync(join(dir, 'prometheus.yml'), deriveConfig(targets));
   const port = await freePort();
-  const child = spawn(
-    'prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: 'ignore' },
+  const bin = prometheusTool('prometheus');
+  sayVersion(bin);
+  const child = track(
+    spawn(
+      bin,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    ),
   );
   const exited = once(child, 'exit');
   const base = `http://127.0.0.1:${port}`;
@@ -50,7 +70,11 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     return activeTargets.map((t) => (t.health === 'up' ? Date.parse(t.lastScrape) : 0));
   }
 
+  let failed: Error | undefined;
+  child.once('error', (err) => (failed = err));
   for (let i = 0; ; i++) {
+    if (failed !== undefined || child.exitCode !== null)
+      throw new Error(`prometheus did not start: ${failed?.message ?? `exit ${child.exitCode}`}`);
     try {
       if ((await lastScrapes()).length === Object.keys(jobs).length) break;
     } catch (err) {

@@ -9,8 +9,8 @@ import { Readable, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { type Handler, streamDone } from '../../lib/respond.js';
-import { sample, scrape } from './metrics.js';
-import { serve, type Running } from './servers.js';
+import { sample, sampleOrZero, scrape } from './metrics.js';
+import { serve, type Served } from './servers.js';
 
 // Each path of a request, chosen by the query string; all share the route "/".
 const cases: Record<string, (req: IncomingMessage, res: ServerResponse) => unknown> = {
@@ -46,7 +46,7 @@ const STATUSES = ['200', '499', '500'];
 function counts(text: string): Record<string, number> {
   const found: Record<string, number> = {};
   for (const status of STATUSES) {
-    found[status] = sample(text, 'http_request_duration_seconds_count', {
+    found[status] = sampleOrZero(text, 'http_request_duration_seconds_count', {
       method: 'GET',
       route: '/',
       status_code: status,
@@ -62,7 +62,7 @@ export function describeEveryPath(
   application: (app: Handler) => RequestListener,
 ): void {
   describe(`${title}: one observation per request on every path`, () => {
-    let server: Running;
+    let server: Served;
     before(async () => {
       server = await serve(
         application((req, res) => {
@@ -71,7 +71,7 @@ export function describeEveryPath(
         }),
       );
     });
-    after(() => server.close());
+    after(() => server.stop());
 
     async function inFlightSettles(): Promise<string> {
       for (let i = 0; i < 100; i++) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { launch, type Launched } from '../helpers/servers.js';
+import { launch, type Running } from '../../harness/servers.js';
 import { ok, sample, scrape } from '../helpers/metrics.js';
 
 function rawExchange(url: string, bytes: string): Promise<string> {
@@ -18,9 +18,9 @@ function rawExchange(url: string, bytes: string): Promise<string> {
 }
 
 describe('malformed requests', () => {
-  let server: Launched;
+  let server: Running;
   before(async () => (server = await launch(['hello-world-v3/app-2'])));
-  after(() => server.close());
+  after(() => server.stop());
 
   it('get a 400, are not counted, and the server keeps serving', async () => {
     await (await fetch(`${server.url}/`)).text();

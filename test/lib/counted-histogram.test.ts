@@ -73,6 +73,21 @@ describe('the histogram counted in plain numbers', () => {
     assert.doesNotMatch(await ours.metrics(), /_count\{.*\} [1-9]/);
   });
 
+  it('binds one series per label set, however often its labels are asked for', async () => {
+    const counted = new CountedHistogram(NAME, HELP, BUCKETS);
+    const labels = { method: 'GET', route: '/', status_code: '200' };
+    const first = counted.labels(labels);
+    assert.equal(counted.labels({ status_code: '200', route: '/', method: 'GET' }), first);
+    first.observe(0.001);
+    counted.labels(labels).observe(0.001);
+    const { values } = await counted.get();
+    const counts = values.filter((v) => v.metricName === `${NAME}_count`);
+    assert.deepEqual(
+      counts.map((v) => v.value),
+      [2],
+    );
+  });
+
   it('refuses buckets that do not increase', () => {
     assert.throws(() => new CountedHistogram('x', 'x', [0.1, 0.1]), /buckets must increase/);
   });

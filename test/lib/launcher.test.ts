@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, launch } from '../helpers/servers.js';
+import { ROOT, launch } from '../../harness/servers.js';
 import { ok, sample, scrape } from '../helpers/metrics.js';
 
 async function runLauncher(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -38,7 +38,7 @@ describe('the launcher', () => {
         'no request metrics in the uninstrumented variant',
       );
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 
@@ -68,6 +68,30 @@ describe('the launcher', () => {
     assert.match(stderr, /usage: npm run start-server/);
   });
 
+  it('answers --help with an unreadable --apps-dir by naming it, without a stack trace', async () => {
+    const { code, stderr } = await runLauncher(['--help', '--apps-dir', '/nonexistent']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--apps-dir \/nonexistent cannot be read/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('rejects a LOG_LEVEL that is no level, naming the setting', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'lib/start-server.ts', 'hello-world-v1'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'loud' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 2);
+    assert.match(stderr, /^LOG_LEVEL=loud is not a log level/);
+  });
+
   it('never counts a scrape of /metrics as a request', async () => {
     const server = await launch(['hello-world-v3/app-2']);
     try {
@@ -79,7 +103,7 @@ describe('the launcher', () => {
       assert.ok(!text.includes('route="/metrics"'));
       assert.equal(sample(text, 'http_requests_in_flight'), 0);
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 

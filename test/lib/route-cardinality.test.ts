@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { launch, type Launched } from '../helpers/servers.js';
+import { launch, type Running } from '../../harness/servers.js';
 import { sample, scrape, seriesLines } from '../helpers/metrics.js';
 
 const FLOOD = 10_000;
@@ -10,9 +10,9 @@ const FLOOD = 10_000;
 // v3's histogram is prom-client's; v7's counts in plain numbers (lib/counted-histogram.ts).
 for (const variant of ['hello-world-v3/app-2', 'hello-world-v7/app-2']) {
   describe(`a flood of random URLs to ${variant}`, () => {
-    let server: Launched;
+    let server: Running;
     before(async () => (server = await launch([variant])));
-    after(() => server.close());
+    after(() => server.stop());
 
     it('adds no http_request_duration_seconds series after the first unmatched path', async () => {
       const first = await fetch(`${server.url}/${randomBytes(8).toString('hex')}`);

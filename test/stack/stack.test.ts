@@ -1,11 +1,11 @@
-// The dashboards against a real Prometheus that scrapes the real apps under real load:
-// every panel's query returns data, and what the workshop pages say the learner will see
-// is what those queries show.
+// The dashboards against a real Prometheus that scrapes the real apps under real load: every
+// panel's query returns data. (What the pages say the panels read is quoted from a real run:
+// workshop/figures/dashboards.md, written by `npm run figures`.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
-import { launch, type Launched } from '../helpers/servers.js';
+import { prometheusTool, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
+import { launch, type Running } from '../../harness/servers.js';
 import {
   expand,
   needTool,
@@ -20,14 +20,13 @@ const SERVICES: Record<string, string> = {
   'hello-world-v3-1': 'hello-world-v3/app-1',
   'hello-world-v3-2': 'hello-world-v3/app-2',
 };
-const ROUNDS = 6;
-const PER_ROUND = 5000;
 const INSTRUMENTED = ['hello-world-v2-2', 'hello-world-v3-1', 'hello-world-v3-2'];
 // As Grafana computes them for a panel over the last 15 minutes, scraped every second here.
 const INTERVAL = { scrape: 1, interval: 1 };
 
 const skip =
-  needTool('prometheus', 'apt-get install prometheus') ||
+  (prometheusTool('prometheus') === 'prometheus' &&
+    needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')) ||
   needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter');
 
 async function sequential(url: string, seconds: number): Promise<number> {
@@ -38,32 +37,24 @@ async function sequential(url: string, seconds: number): Promise<number> {
 }
 
 describe('the dashboards on a real Prometheus', { skip }, () => {
-  let servers: Record<string, Launched>;
+  let servers: Record<string, Running>;
   let exporter: Awaited<ReturnType<typeof startProcessExporter>>;
   let prometheus: Prometheus;
-  let loadWindow = 0;
-  const cpuPerRequest: Record<string, number> = {};
   const query = async (
     expr: string,
     vars: Record<string, string>,
     at: number,
     interval = INTERVAL,
   ) => prometheus.query(expand(expr, vars, interval), at);
-  const one = async (
-    expr: string,
-    vars: Record<string, string>,
-    at: number,
-    interval = INTERVAL,
-  ): Promise<number> => {
-    const rows = await query(expr, vars, at, interval);
-    assert.equal(rows.length, 1, `${expand(expr, vars, interval)}: ${JSON.stringify(rows)}`);
+  const one = async (expr: string, vars: Record<string, string>, at: number): Promise<number> => {
+    const rows = await query(expr, vars, at);
+    assert.equal(rows.length, 1, `${expand(expr, vars, INTERVAL)}: ${JSON.stringify(rows)}`);
     return rows[0]?.value ?? NaN;
   };
-
   before(async () => {
     const names = Object.keys(SERVICES);
     const launched = await Promise.all(names.map((name) => launch([SERVICES[name] ?? ''])));
-    servers = Object.fromEntries(names.map((name, i) => [name, launched[i] as Launched]));
+    servers = Object.fromEntries(names.map((name, i) => [name, launched[i] as Running]));
     exporter = await startProcessExporter();
     prometheus = await startPrometheus({
       ...Object.fromEntries(names.map((n) => [n, servers[n]?.url ?? ''])),
@@ -77,39 +68,17 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
       ),
     );
 
-    // v1 and v3-2 under the same saturating load, in turns, so that the machine's other work
-    // falls on both alike: a difference of a few percent per request must not drown in it.
-    const pair = ['hello-world-v1', 'hello-world-v3-2'];
-    const run = async (name: string, amount: number): Promise<void> => {
-      const result = await autocannon({
-        url: `${servers[name]?.url ?? ''}/`,
-        amount,
-        connections: 8,
-      });
-      assert.equal(result['2xx'], amount, `${name} answered every request`);
-    };
-    for (const n of pair) await run(n, 5000); // warm-up: compile the request path first
-    const t0 = await prometheus.scraped();
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const n of round % 2 === 0 ? pair : [...pair].reverse()) await run(n, PER_ROUND);
-    }
-    const t1 = await prometheus.scraped();
-    loadWindow = Math.ceil(t1 - t0);
-    // The Process Info CPU panel's query, its window stretched over all the rounds.
-    const rows = await query(panelQueries('process-info')[0]?.expr ?? '', {}, t1, {
-      scrape: 1,
-      interval: loadWindow,
-    });
-    for (const n of pair) {
-      const cpuRate = rows.find((r) => r.metric['job'] === n)?.value ?? NaN;
-      cpuPerRequest[n] = (cpuRate * (loadWindow + 1)) / (ROUNDS * PER_ROUND);
+    // The plain variants under load, so that every panel has a rate to show.
+    for (const n of ['hello-world-v1', 'hello-world-v3-2']) {
+      const result = await autocannon({ url: `${servers[n]?.url ?? ''}/`, amount: 5000 });
+      assert.equal(result['2xx'], 5000, `${n} answered every request`);
     }
   });
 
   after(async () => {
     await prometheus.stop();
     await exporter.stop();
-    await Promise.all(Object.values(servers).map((s) => s.close()));
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
   });
 
   it('lists every app service in the variant selector', async () => {
@@ -150,6 +119,51 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
     }
   });
 
+  it('the Raw Requests heatmap counts every request in exactly one column', async () => {
+    const heatmap = panelQueries('raw-requests').find(
+      (q) => q.panel === 'Response time distribution',
+    );
+    const at = await prometheus.scraped();
+    const step = 5; // a column, as Grafana steps it at the datasource's 5 s minimum
+    let cells = 0;
+    for (let t = at; t > at - 600; t -= step) {
+      const rows = await query(heatmap?.expr ?? '', { variant: 'hello-world-v3-1' }, t, {
+        scrape: 1,
+        interval: step,
+      });
+      cells += rows.find((r) => r.metric['le'] === '+Inf')?.value ?? 0;
+    }
+    const total = await one(
+      'sum(http_request_duration_seconds_count{job="$variant"})',
+      { variant: 'hello-world-v3-1' },
+      at,
+    );
+    assert.ok(total > 0);
+    assert.equal(cells, total);
+  });
+
+  it('every legend names its series on real data, a single-process service included', async () => {
+    const at = await prometheus.scraped();
+    for (const uid of ['raw-requests', 'process-info']) {
+      for (const panel of readDashboard(uid).panels) {
+        for (const t of panel.targets ?? []) {
+          const format = (t as { legendFormat?: string }).legendFormat ?? '';
+          const rows = await query(t.expr, { variant: 'hello-world-v3-2' }, at, {
+            scrape: 1,
+            interval: 30,
+          });
+          for (const { metric } of rows) {
+            const legend = format.replace(
+              /\{\{\s*(\w+)\s*\}\}/g,
+              (_m, l: string) => metric[l] ?? '',
+            );
+            assert.ok(legend !== '' && legend.trim() === legend, `${panel.title}: "${legend}"`);
+          }
+        }
+      }
+    }
+  });
+
   it('Process Info shows each app, Prometheus and the exporter among the processes', async () => {
     const at = await prometheus.scraped();
     const rows = await query(panelQueries('process-info')[1]?.expr ?? '', {}, at, {
@@ -183,42 +197,5 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
     const throughput = await one(expr('raw-requests', 'Throughput'), { variant }, at, window);
     const value = perRequest.find((r) => r.metric['job'] === variant)?.value ?? NaN;
     assert.ok(Math.abs(value - (cpu ?? NaN) / throughput) <= value * 1e-9, `${value} s`);
-  });
-
-  it('v2-2: the Raw Requests p50 is under 5 ms though each request takes 50 ms', async () => {
-    const p50 = panelQueries('raw-requests').find(
-      (q) => q.refId === 'B' && q.panel === 'Response time',
-    );
-    const value = await one(
-      p50?.expr ?? '',
-      { variant: 'hello-world-v2-2' },
-      await prometheus.scraped(),
-      { scrape: 1, interval: 30 },
-    );
-    assert.ok(value < 0.005, `p50 ${value} s`);
-  });
-
-  it('v3-1: the Raw Requests p50 is between 45 and 80 ms', async () => {
-    const p50 = panelQueries('raw-requests').find(
-      (q) => q.refId === 'B' && q.panel === 'Response time',
-    );
-    const value = await one(
-      p50?.expr ?? '',
-      { variant: 'hello-world-v3-1' },
-      await prometheus.scraped(),
-      { scrape: 1, interval: 30 },
-    );
-    assert.ok(value >= 0.045 && value <= 0.08, `p50 ${value} s`);
-  });
-
-  it('v3-2 uses more CPU per request than v1 under the same load', () => {
-    const [v1, v3] = [
-      cpuPerRequest['hello-world-v1'] ?? NaN,
-      cpuPerRequest['hello-world-v3-2'] ?? NaN,
-    ];
-    process.stdout.write(
-      `CPU per request over ${loadWindow} s: v1 ${(v1 * 1e6).toFixed(1)} µs, v3-2 ${(v3 * 1e6).toFixed(1)} µs\n`,
-    );
-    assert.ok(v1 > 0 && v3 > v1, `v1 ${v1}, v3-2 ${v3}`);
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launch, type Launched } from '../helpers/servers.js';
+import { launch, type Running } from '../../harness/servers.js';
 import type { FastifyInstance } from 'fastify';
 import * as functionCallApp from '../../apps/hello-world-v2/app-1.js';
+import * as functionCall from '../../apps/hello-world-v2/metrics.js';
 import * as completion from '../../apps/hello-world-v3/metrics.js';
-import { requestDuration } from '../../lib/http-metrics.js';
 import { buildServer } from '../../lib/server.js';
 import { ok, sample, scrape } from '../helpers/metrics.js';
 
@@ -29,9 +29,9 @@ async function recordedMeanMs(url: string): Promise<{ count: number; meanMs: num
 }
 
 describe('hello-world-v2/app-2: the function-call timer and a streamed body', () => {
-  let server: Launched;
+  let server: Running;
   before(async () => (server = await launch(['hello-world-v2/app-2'])));
-  after(() => server.close());
+  after(() => server.stop());
 
   it('records microseconds while the client waits at least 50 ms', async () => {
     const clientMeanMs = await timedRequests(`${server.url}/`);
@@ -43,9 +43,9 @@ describe('hello-world-v2/app-2: the function-call timer and a streamed body', ()
 });
 
 describe('hello-world-v2/app-1: the function-call timer and a plain body', () => {
-  let server: Launched;
+  let server: Running;
   before(async () => (server = await launch(['hello-world-v2/app-1'])));
-  after(() => server.close());
+  after(() => server.stop());
 
   it('records well under a millisecond for the plain hello world', async () => {
     await timedRequests(`${server.url}/`);
@@ -83,10 +83,13 @@ describe('the two wrappers around the plain hello world', () => {
   // callback on this histogram), so a reading taken in a 'close' listener holds exactly the
   // observations made before it; the counts checked below prove that. What that computation
   // costs falls inside the response-completion timing, so it is measured and taken off.
-  function readInto(store: (r: Reading) => void): () => void {
+  function readInto(
+    durations: typeof completion.metrics.durations,
+    store: (r: Reading) => void,
+  ): () => void {
     return () => {
       const start = process.hrtime.bigint();
-      const reading = requestDuration.get();
+      const reading = durations.get();
       const cost = Number(process.hrtime.bigint() - start) / 1e9;
       void reading.then(({ values }) => {
         const of = (name: string): number =>
@@ -111,13 +114,13 @@ describe('the two wrappers around the plain hello world', () => {
       // The first 'close' listener: the function call has been recorded, the completion not yet.
       res.prependListener(
         'close',
-        readInto((r) => (slot.functionCall = r)),
+        readInto(functionCall.metrics.durations, (r) => (slot.functionCall = r)),
       );
       timedTwice(req, res);
       // The last one: the response-completion wrapper has recorded too.
       res.on(
         'close',
-        readInto((r) => (slot.completion = r)),
+        readInto(completion.metrics.durations, (r) => (slot.completion = r)),
       );
     });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -134,24 +137,25 @@ describe('the two wrappers around the plain hello world', () => {
         await new Promise((resolve) => setTimeout(resolve, 1));
     }
     assert.equal(readings.length, n);
-    let previousSum = 0;
+    let previous = { call: 0, whole: 0 };
     const functionCall: number[] = [];
     const responseCompletion: number[] = [];
     for (const [i, slot] of readings.entries()) {
       assert.ok(slot.functionCall && slot.completion);
       assert.equal(
         slot.functionCall.count,
-        2 * i + 1,
+        i + 1,
         `request ${i}: the first reading saw the wrong observations`,
       );
       assert.equal(
         slot.completion.count,
-        2 * i + 2,
+        i + 1,
         `request ${i}: the last reading saw the wrong observations`,
       );
-      const call = slot.functionCall.sum - previousSum;
-      const whole = slot.completion.sum - slot.functionCall.sum - slot.functionCall.cost;
-      previousSum = slot.completion.sum;
+      const call = slot.functionCall.sum - previous.call;
+      // The first reading ran inside the response-completion timing: its cost is taken off.
+      const whole = slot.completion.sum - previous.whole - slot.functionCall.cost;
+      previous = { call: slot.functionCall.sum, whole: slot.completion.sum };
       assert.ok(call > 0, `request ${i}: no function-call time recorded`);
       assert.ok(
         whole > call,
@@ -169,9 +173,9 @@ describe('the two wrappers around the plain hello world', () => {
 });
 
 describe('hello-world-v3/app-1: the response-completion wrapper and a streamed body', () => {
-  let server: Launched;
+  let server: Running;
   before(async () => (server = await launch(['hello-world-v3/app-1'])));
-  after(() => server.close());
+  after(() => server.stop());
 
   it('records the 50 ms the client waits', async () => {
     const clientMeanMs = await timedRequests(`${server.url}/`);

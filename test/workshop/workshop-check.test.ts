@@ -95,8 +95,30 @@ describe('npm run workshop -- check', () => {
       const found = messages(checkWorkshop(copy));
       assert.ok(
         found.some((m) =>
-          m.includes("loadgen's target http://hello-world-v3-9:8000/ names no compose service"),
+          m.includes("bombardier's target http://hello-world-v3-9:8000/ names no compose service"),
         ),
+        found.join('\n'),
+      );
+    } finally {
+      undo();
+    }
+  });
+
+  it('refuses a step that runs Docker or a tool the workstation does not have', () => {
+    const undo = edit('workshop/06-response-completion.md', (t) =>
+      t.replace(
+        'command: diff -u apps/hello-world-v2/metrics.ts',
+        'command: docker compose up -d hello-world-v3-1\n```\n\n```terminal:execute\ncommand: wget -qO- http://hello-world-v3-1:8000/ && diff -u apps/hello-world-v2/metrics.ts',
+      ),
+    );
+    try {
+      const found = messages(checkWorkshop(copy));
+      assert.ok(
+        found.some((m) => /terminal:execute: the workstation has no Docker/.test(m)),
+        found.join('\n'),
+      );
+      assert.ok(
+        found.some((m) => m.includes('"wget" is not a tool of the workstation')),
         found.join('\n'),
       );
     } finally {

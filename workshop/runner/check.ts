@@ -19,19 +19,6 @@ interface Repo {
 }
 
 const LAUNCHER_OPTIONS = new Set(['--port', '--host', '--apps-dir', '--workers']);
-const COMPOSE_VERBS = new Set([
-  'up',
-  'down',
-  'ps',
-  'logs',
-  'stop',
-  'start',
-  'restart',
-  'run',
-  'exec',
-  'top',
-  'stats',
-]);
 
 function loadRepo(root: string): Repo {
   const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
@@ -62,33 +49,37 @@ export function words(command: string): string[] {
   return [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 }
 
+// The programs the workstation image (workshop/Dockerfile) provides; npm run test:compose
+// finds each of them on the workshop service's PATH.
+export const WORKSTATION_TOOLS = ['bombardier', 'curl', 'diff', 'cat', 'grep', 'npm'];
+
+function checkTarget(url: string, repo: Repo): string[] {
+  const host = URL.canParse(url) ? new URL(url).hostname : '';
+  return repo.services.has(host) || host === 'localhost'
+    ? []
+    : [`bombardier's target ${url} names no compose service`];
+}
+
 function checkCommand(command: string, repo: Repo): string[] {
+  const problems: string[] = [];
+  for (const part of command.split(/\s\|\s/)) problems.push(...checkSimpleCommand(part, repo));
+  return problems;
+}
+
+function checkSimpleCommand(command: string, repo: Repo): string[] {
   const argv = words(command);
-  const compose =
-    argv[0] === 'docker-compose'
-      ? argv.slice(1)
-      : argv[0] === 'docker' && argv[1] === 'compose'
-        ? argv.slice(2)
-        : undefined;
-  if (compose !== undefined) {
-    const [verb = '', ...rest] = compose;
-    if (!COMPOSE_VERBS.has(verb)) return [`"${verb}" is not a compose command the workshop uses`];
-    const operands = rest.filter((a) => !a.startsWith('-'));
-    if (verb === 'run') {
-      const [service = '', ...args] = rest.filter((a) => a !== '--rm');
-      if (!repo.services.has(service)) return [`docker-compose.yml has no service "${service}"`];
-      if (service !== 'loadgen') return [];
-      const { problems, urls } = checkBombardier(args);
-      for (const url of urls) {
-        const host = URL.canParse(url) ? new URL(url).hostname : '';
-        if (!repo.services.has(host))
-          problems.push(`loadgen's target ${url} names no compose service`);
-      }
-      return problems;
-    }
-    return operands
-      .filter((s) => !repo.services.has(s))
-      .map((s) => `docker-compose.yml has no service "${s}"`);
+  if (argv[0] === 'docker' || argv[0] === 'docker-compose')
+    return [
+      'the workstation has no Docker, and the environment already runs every service: no step starts or stops one',
+    ];
+  if (argv[0] !== undefined && !WORKSTATION_TOOLS.includes(argv[0]))
+    return [
+      `"${argv[0]}" is not a tool of the workstation (${WORKSTATION_TOOLS.join(', ')}); add it to workshop/Dockerfile and workshop/runner/check.ts`,
+    ];
+  if (argv[0] === 'bombardier') {
+    const { problems, urls } = checkBombardier(argv.slice(1));
+    for (const url of urls) problems.push(...checkTarget(url, repo));
+    return problems;
   }
   if (argv[0] === 'npm' && argv[1] === 'run' && argv[2] === 'start-server') {
     const [variant = '', ...options] = argv.slice(argv[3] === '--' ? 4 : 3);
@@ -99,6 +90,8 @@ function checkCommand(command: string, repo: Repo): string[] {
       if (!LAUNCHER_OPTIONS.has(option.split('=')[0] ?? ''))
         problems.push(`the launcher has no option ${option}`);
     }
+    if (options.includes('--port') && options[options.indexOf('--port') + 1] === '8080')
+      problems.push("port 8080 is the portal's own: run the launcher on a port of its own");
     return problems;
   }
   if (argv[0] === 'diff' || argv[0] === 'cat') {
@@ -107,7 +100,18 @@ function checkCommand(command: string, repo: Repo): string[] {
       .filter((a) => !a.startsWith('-') && !existsSync(join(repo.root, a)))
       .map((a) => `no file ${a}`);
   }
-  if (argv[0] === 'curl') return [];
+  if (argv[0] === 'curl') {
+    return argv
+      .slice(1)
+      .filter((a) => /^https?:/.test(a))
+      .flatMap((url) => {
+        const host = URL.canParse(url) ? new URL(url).hostname : '';
+        return host === 'localhost' || repo.services.has(host)
+          ? []
+          : [`curl's ${url} names neither localhost nor a compose service`];
+      });
+  }
+  if (argv[0] === 'grep') return [];
   return [
     `"${argv[0] ?? ''}" is not a command the workshop checks; add it to workshop/runner/check.ts`,
   ];

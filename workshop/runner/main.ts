@@ -1,23 +1,41 @@
-// npm run workshop [-- --page N|name] [--grafana-url URL] [--yes]
+// npm run workshop -- serve [--port 8080] [--host 127.0.0.1] [--allowed-host NAME]...
 // npm run workshop -- check
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkWorkshop } from './check.js';
-import { createRunner } from './runner.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const USAGE =
+  'use: npm run workshop -- serve [--port 8080] [--host 127.0.0.1] [--allowed-host NAME] ' +
+  '[--grafana-url URL] [--service-urls published|direct] | npm run workshop -- check';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    page: { type: 'string' },
-    'grafana-url': { type: 'string' },
-    yes: { type: 'boolean', default: false },
-    root: { type: 'string', default: ROOT },
-  },
-});
+function fail(message: string, code = 2): never {
+  process.stderr.write(`workshop: ${message}\n`);
+  process.exit(code);
+}
 
-if (positionals[0] === 'check') {
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', default: process.env['WORKSHOP_PORT'] ?? '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'allowed-host': { type: 'string', multiple: true, default: [] },
+      'grafana-url': {
+        type: 'string',
+        default: process.env['GRAFANA_URL'] ?? 'http://localhost:3000',
+      },
+      'service-urls': { type: 'string' },
+      root: { type: 'string', default: ROOT },
+    },
+  });
+} catch (err) {
+  fail(`${(err as Error).message}\n${USAGE}`);
+}
+const { values, positionals } = parsed;
+
+if (positionals[0] === 'check' && positionals.length === 1) {
   const problems = checkWorkshop(values.root);
   for (const p of problems)
     process.stderr.write(
@@ -29,28 +47,65 @@ if (positionals[0] === 'check') {
       : `workshop check: ${problems.length} problem(s)\n`,
   );
   process.exit(problems.length === 0 ? 0 : 1);
-} else if (positionals.length > 0) {
-  process.stderr.write(
-    `workshop: unknown command "${positionals.join(' ')}"; use: npm run workshop [-- check | --page N]\n`,
-  );
-  process.exit(2);
 }
+if (positionals[0] !== 'serve' || positionals.length !== 1) fail(USAGE);
 
-const runner = createRunner({
-  root: values.root,
-  input: process.stdin,
-  output: process.stdout,
-  yes: values.yes,
-  ...(values['grafana-url'] === undefined ? {} : { grafanaUrl: values['grafana-url'] }),
-});
-const stop = (): void => {
-  void runner.interruptAll().then(() => process.exit(130));
-};
-process.once('SIGINT', stop);
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  fail(`--port (or WORKSHOP_PORT) must be a port number, not "${values.port}"`);
+// In the workshop service the services' names resolve; from a checkout they do not, and
+// the commands are sent to the ports docker-compose.yml publishes instead.
+const serviceUrls = values['service-urls'] ?? 'published';
+if (serviceUrls !== 'direct' && serviceUrls !== 'published')
+  fail(`--service-urls is "direct" or "published", not "${serviceUrls}"`);
+const grafanaUrl = values['grafana-url'].replace(/\/$/, '');
+if (!URL.canParse(grafanaUrl)) fail(`--grafana-url (or GRAFANA_URL) is not a URL: ${grafanaUrl}`);
+
+const { LOCAL_HOSTS } = await import('../portal/security.js');
+const { createPortal } = await import('../portal/server.js');
+const { createTerminals, loadPty } = await import('../portal/terminals.js');
+const { publishedPorts, rewriteServiceUrls } = await import('../portal/services.js');
+
+let spawn;
 try {
-  await runner.run(values.page === undefined ? 0 : runner.find(values.page));
+  spawn = await loadPty();
 } catch (err) {
-  process.stderr.write(`workshop: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+  fail((err as Error).message, 1);
 }
-runner.close();
+const allowed = [
+  ...values['allowed-host'],
+  ...(process.env['WORKSHOP_ALLOWED_HOSTS'] ?? '').split(/[\s,]+/),
+].filter((h) => h !== '');
+const token = process.env['WORKSHOP_TOKEN'];
+const inStack = serviceUrls === 'direct';
+const portal = await createPortal({
+  root: values.root,
+  guard: {
+    allowedHosts: new Set([...LOCAL_HOSTS, ...allowed.map((h) => h.toLowerCase())]),
+    token: token === undefined || token === '' ? undefined : token,
+  },
+  grafanaUrl,
+  rewriteCommand: inStack
+    ? (command) => command
+    : rewriteServiceUrls(publishedPorts(values.root, process.env)),
+  terminals: createTerminals(spawn, {
+    cwd: values.root,
+    shell: process.env['WORKSHOP_SHELL'] ?? '/bin/bash',
+    env: process.env,
+  }),
+  where: inStack
+    ? 'Terminals are shells in the workshop container.'
+    : 'Terminals are shells on this machine (the checkout); service URLs go to their published ports.',
+});
+try {
+  const address = await portal.listen({ port, host: values.host });
+  process.stdout.write(`workshop: the portal is at ${address.replace('0.0.0.0', '127.0.0.1')}/\n`);
+} catch (err) {
+  fail(`cannot listen on ${values.host}:${port}: ${(err as Error).message}`, 1);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    setTimeout(() => process.exit(0), 3000).unref();
+    void portal.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,3 @@
+# The workshop service: its workstation and its portal, and the learner's path in Chromium.
+. test/workshop/compose.sh
+workshop_check
