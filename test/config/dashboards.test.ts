@@ -116,7 +116,7 @@ describe('grafana dashboards', () => {
     const expr = (title: string): string =>
       panels.find((p) => p.title === title)?.targets?.[0]?.expr ?? '';
     const perRequest = panels.find((p) => p.title === 'CPU per request by app service');
-    assert.equal(perRequest?.fieldConfig?.defaults?.unit, 's');
+    assert.equal(perRequest?.fieldConfig?.defaults.unit, 's');
     assert.equal(
       expr('CPU per request by app service'),
       `${expr('CPU by app service')} / ` +
