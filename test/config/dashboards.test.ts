@@ -110,6 +110,19 @@ describe('grafana dashboards', () => {
       assert.match(exprs, needed);
     }
   });
+
+  it("Process Info's CPU per request is the CPU panel's query over the request rate, in seconds", () => {
+    const panels = dashboards.find((d) => d.json.uid === 'process-info')?.json.panels ?? [];
+    const expr = (title: string): string =>
+      panels.find((p) => p.title === title)?.targets?.[0]?.expr ?? '';
+    const perRequest = panels.find((p) => p.title === 'CPU per request by app service');
+    assert.equal(perRequest?.fieldConfig?.defaults.unit, 's');
+    assert.equal(
+      expr('CPU per request by app service'),
+      `${expr('CPU by app service')} / ` +
+        '(sum by (job) (rate(http_requests_total{job=~"hello-world.*"}[$__rate_interval])) > 10)',
+    );
+  });
 });
 
 // What each panel shows the learner: its unit, a phrase its description must hold, and its
@@ -143,6 +156,7 @@ const PANELS: Record<
     ['CPU of $variant by process', 'percentunit', /the only process.*worker 1/, ['{{process}}']],
     ['Event-loop delay of $variant', 's', /event loop/, ['p50', 'p99']],
     ['Garbage collection of $variant', 'percentunit', /GC pauses/, ['{{kind}}']],
+    ['CPU per request by app service', 's', /divide its CPU by the rate/, ['{{job}}']],
   ],
 };
 

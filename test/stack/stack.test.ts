@@ -174,4 +174,31 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
     for (const group of [...Object.values(SERVICES), 'prometheus', 'process-exporter'])
       assert.ok(groups.includes(group), `${group} in ${groups.join(', ')}`);
   });
+
+  it('CPU per request reads CPU by app service over Raw Requests throughput; none for v1', async () => {
+    const at = await prometheus.scraped();
+    const window = { scrape: 1, interval: 30 };
+    const expr = (uid: string, panel: string): string =>
+      panelQueries(uid).find((q) => q.panel === panel)?.expr ?? '';
+    const perRequest = await query(
+      expr('process-info', 'CPU per request by app service'),
+      {},
+      at,
+      window,
+    );
+    assert.equal(
+      perRequest.find((r) => r.metric['job'] === 'hello-world-v1'),
+      undefined,
+    );
+    const variant = 'hello-world-v3-2';
+    const cpu = (await query(expr('process-info', 'CPU by app service'), {}, at, window)).find(
+      (r) => r.metric['job'] === variant,
+    )?.value;
+    const [throughput] = await query(expr('raw-requests', 'Throughput'), { variant }, at, window);
+    const value = perRequest.find((r) => r.metric['job'] === variant)?.value ?? NaN;
+    assert.ok(
+      Math.abs(value - (cpu ?? NaN) / (throughput?.value ?? NaN)) <= value * 1e-9,
+      `${value} s`,
+    );
+  });
 });

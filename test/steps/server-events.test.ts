@@ -16,18 +16,23 @@ async function recorded(url: string, labels = ok()): Promise<{ count: number; me
   };
 }
 
-// A client that gives up 20 ms into the 50 ms wait, before any byte of the body.
-function hangUp(url: string): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/`, { agent: false });
+// A client that gives up during the 50 ms wait, before any byte of the body: as soon as the
+// server counts the request in flight (on a busy machine a fixed 20 ms could pass before the
+// server had even read it).
+async function hangUp(url: string): Promise<void> {
+  const req = request(`${url}/`, { agent: false });
+  const closed = new Promise<void>((resolve) => {
     req.on('error', () => {
       resolve();
     });
-    req.end();
-    setTimeout(() => {
-      req.destroy();
-    }, 20);
   });
+  req.end();
+  for (let i = 0; i < 200; i++) {
+    if (sample(await scrape(url), 'http_requests_in_flight') >= 1) break;
+    await sleep(2);
+  }
+  req.destroy();
+  await closed;
 }
 
 const streamed = {
