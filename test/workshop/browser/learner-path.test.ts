@@ -239,4 +239,20 @@ describe('the learner in the browser', { skip: missing }, () => {
     await page.keyboard.type('echo new-shell-$((6 * 7))\n');
     await waitForTerminal(page, 2, /^new-shell-42$/m, 15_000);
   });
+  it('page 07: names the CPU per request panel and its dashboard action opens it in the Grafana tab', async () => {
+    await page.click('#next');
+    await goTo('The cost of instrumentation');
+    const panel = 'CPU per request by app service';
+    assert.ok(((await page.locator('#page').textContent()) ?? '').includes(panel));
+    const link = page.locator('#page .action[data-action^="dashboard:"]', {
+      hasText: 'viewPanel=8',
+    });
+    assert.equal(await link.count(), 1, `one dashboard action opens panel 8, ${panel}`);
+    await link.scrollIntoViewIfNeeded();
+    await sleep(1000);
+    await link.click();
+    const src = (await page.locator('#grafana').getAttribute('src')) ?? '';
+    assert.ok(src.includes('/d/process-info?') && src.includes('viewPanel=8'), src);
+    assert.ok(await page.locator('#grafana').isVisible(), 'the Grafana tab shows');
+  });
 });
