@@ -1,13 +1,11 @@
 // Instructions per request, counted by valgrind's callgrind: the same total on a busy machine as
 // on an idle one, so a verdict on them reproduces where wall-clock ratios do not.
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT, track } from '../harness/servers.js';
+import { ROOT, start } from '../harness/servers.js';
 import type { ServerSpec } from './servers.js';
 
 // V8 made as repeatable as it allows. --single-threaded: no compiler or GC threads, whose work
@@ -115,43 +113,18 @@ export async function countInstructions(
 ): Promise<{ perRequest: number[]; seconds: number; idle: number }> {
   const began = performance.now();
   mkdirSync(OUT, { recursive: true });
-  // Tracked by the harness: stopped when the bench exits or is interrupted.
-  const child = track(
-    spawn(
-      'valgrind',
-      [
-        '--tool=callgrind',
-        `--callgrind-out-file=${join(OUT, 'callgrind.out.%p')}`,
-        process.execPath,
-        ...V8_FLAGS,
-        ...spec.command,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
-    ),
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = once(child, 'exit');
-  const pid = child.pid ?? 0;
+  // Tracked by the harness: stopped when the bench exits or is interrupted. Under valgrind
+  // node takes minutes, not seconds, to listen on a busy machine.
+  const server = await start([...V8_FLAGS, ...spec.command], {
+    wrap: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${join(OUT, 'callgrind.out.%p')}`],
+    timeoutMs: 600_000,
+  });
+  const { pid, port } = server;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        try {
-          const entry = JSON.parse(line) as { port?: number };
-          if (entry.port !== undefined && entry.port !== 0) resolve(entry.port);
-        } catch {
-          // Not a JSON line: ignore it.
-        }
-      });
-      void exited.then(() => {
-        reject(new Error(`${spec.name} exited under valgrind before listening:\n${stderr}`));
-      });
-    });
-    child.stdout.resume();
     // What the server runs while idle, a second: timers that fire by the clock, not by the
-    // request (prom-client's event-loop delay monitor samples every 10 ms). Under valgrind on a
-    // busy machine a request can take 10 ms of wall time, and these add thousands of
-    // instructions to it: each count below is taken less this rate times its own duration.
+    // request (prom-client's event-loop delay monitor, every 100 ms: lib/registry.ts). Under
+    // valgrind on a busy machine a request can take 10 ms of wall time, and these add thousands
+    // of instructions to it: each count below is taken less this rate times its own duration.
     const idle = await idleRate(pid);
     const perRequest: number[] = [];
     for (const counts of workloads) {
@@ -170,8 +143,7 @@ export async function countInstructions(
     }
     return { perRequest, seconds: (performance.now() - began) / 1000, idle };
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await server.stop();
     for (const f of readdirSync(OUT).filter((f) => f.startsWith(`callgrind.out.${pid}`)))
       rmSync(join(OUT, f), { force: true });
   }

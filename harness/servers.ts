@@ -12,7 +12,8 @@
 //                             slash), port, pid, child, lines (its stdout so far), exited (its
 //                             exit code, once it exits) and stop() (SIGTERM, then its exit).
 //   options                   env (added to this process's), cpu (pin to that CPU with
-//                             taskset), stderr ('pipe', kept for the error message, or
+//                             taskset), wrap (a command that runs node, e.g. valgrind and
+//                             its options), stderr ('pipe', kept for the error message, or
 //                             'inherit'), timeoutMs (to listen; default 30 s).
 //   track(child)              any other child process, stopped with the rest.
 //   build()                   `npm run build`, for the compiled launcher.
@@ -44,6 +45,7 @@ export interface Running {
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   cpu?: number;
+  wrap?: string[];
   stderr?: 'pipe' | 'inherit';
   timeoutMs?: number;
 }
@@ -107,8 +109,8 @@ function portOf(line: string): number | undefined {
 }
 
 export async function start(argv: string[], options: StartOptions = {}): Promise<Running> {
-  const { env = {}, cpu, stderr = 'pipe', timeoutMs = 30_000 } = options;
-  const full = [process.execPath, ...argv];
+  const { env = {}, cpu, wrap = [], stderr = 'pipe', timeoutMs = 30_000 } = options;
+  const full = [...wrap, process.execPath, ...argv];
   const [command = '', ...args] = cpu === undefined ? full : pinned(cpu, full);
   const child = track(
     spawn(command, args, {
