@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Handler } from '../../lib/respond.js';
 import { buildServer } from '../../lib/server.js';
+import { listen } from './listen.js';
 
 function statusApp(req: IncomingMessage, res: ServerResponse): void {
   const code = Number(req.url?.slice('/status/'.length));
@@ -21,10 +22,4 @@ if (wrapper !== 'none') {
   };
   application = metrics.application(statusApp);
 }
-const app = buildServer(application);
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-process.stdout.write(
-  `${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`,
-);
-process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+await listen(buildServer(application));
