@@ -8,12 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, track } from '../../harness/servers.js';
-import { deriveConfig, freePort } from './stack.js';
+import { deriveConfig, freePort, needTool } from './stack.js';
 
 // prometheus or promtool: the installed 3.5 build if there is one, else the one on PATH.
 export function prometheusTool(name: 'prometheus' | 'promtool'): string {
   const installed = join(ROOT, '.tmp/tools/bin', name);
   return existsSync(installed) ? installed : name;
+}
+
+// The stack suites' skip: a Prometheus (the installed 3.5, else one on PATH) and the process
+// exporter, or the reason they are missing (under CI=true, a failure).
+export function stackSkip(): string | false {
+  return (
+    (prometheusTool('prometheus') === 'prometheus' &&
+      needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')) ||
+    needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter')
+  );
 }
 
 let said = false;

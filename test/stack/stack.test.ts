@@ -4,15 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { prometheusTool, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
+import { stackSkip, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 import { launch, type Running } from '../../harness/servers.js';
-import {
-  expand,
-  needTool,
-  panelQueries,
-  readDashboard,
-  startProcessExporter,
-} from '../helpers/stack.js';
+import { expand, panelQueries, readDashboard, startProcessExporter } from '../helpers/stack.js';
 
 const SERVICES: Record<string, string> = {
   'hello-world-v1': 'hello-world-v1',
@@ -24,10 +18,7 @@ const INSTRUMENTED = ['hello-world-v2-2', 'hello-world-v3-1', 'hello-world-v3-2'
 // As Grafana computes them for a panel over the last 15 minutes, scraped every second here.
 const INTERVAL = { scrape: 1, interval: 1 };
 
-const skip =
-  (prometheusTool('prometheus') === 'prometheus' &&
-    needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')) ||
-  needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter');
+const skip = stackSkip();
 
 async function sequential(url: string, seconds: number): Promise<number> {
   let n = 0;

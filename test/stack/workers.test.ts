@@ -3,14 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { prometheusTool, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
+import { stackSkip, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 import { launch, type Running } from '../../harness/servers.js';
-import { expand, needTool, panelQueries, startProcessExporter } from '../helpers/stack.js';
+import { expand, panelQueries, startProcessExporter } from '../helpers/stack.js';
 
-const skip =
-  (prometheusTool('prometheus') === 'prometheus' &&
-    needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')) ||
-  needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter');
+const skip = stackSkip();
 
 // Services as docker-compose.yml names them, and how each is launched.
 // Services as docker-compose.yml names them, and how each is launched.
