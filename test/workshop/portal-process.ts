@@ -18,7 +18,7 @@ export async function startPortal(
   const child = track(
     spawn(
       process.execPath,
-      ['--import', 'tsx', 'workshop/runner/main.ts', 'serve', '--port', '0', ...args],
+      ['--import', 'tsx', 'portal/main.ts', 'serve', '--port', '0', ...args],
       { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     ),
   );

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { listPages, parsePage } from '../../workshop/runner/pages.js';
+import { listPages, parsePage } from '../../portal/pages.js';
 import { ROOT } from '../helpers/servers.js';
 import { type Portal, startPortal } from './portal-process.js';
 

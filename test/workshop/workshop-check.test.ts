@@ -3,8 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkBombardier } from '../../workshop/runner/bombardier.js';
-import { checkWorkshop, type Problem } from '../../workshop/runner/check.js';
+import { checkBombardier } from '../../portal/bombardier.js';
+import { checkWorkshop, type Problem } from '../../portal/check.js';
 import { ROOT } from '../helpers/servers.js';
 
 const COPIED = ['apps', 'workshop', 'grafana', 'test', 'docker-compose.yml'];

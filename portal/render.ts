@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { parse } from 'yaml';
-import { str } from '../runner/pages.js';
+import { str } from './pages.js';
 
 export interface RenderOptions {
   root: string;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { listVariants } from '../../lib/variants.js';
+import { listVariants } from '../lib/variants.js';
 import { checkBombardier } from './bombardier.js';
 import { type Action, type Page, listPages, parsePage, str } from './pages.js';
 
@@ -49,7 +49,7 @@ export function words(command: string): string[] {
   return [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 }
 
-// The programs the workstation image (workshop/Dockerfile) provides; npm run test:compose
+// The programs the workstation image (portal/Dockerfile) provides; npm run test:compose
 // finds each of them on the workshop service's PATH.
 export const WORKSTATION_TOOLS = ['bombardier', 'curl', 'diff', 'cat', 'grep', 'npm'];
 
@@ -74,7 +74,7 @@ function checkSimpleCommand(command: string, repo: Repo): string[] {
     ];
   if (argv[0] !== undefined && !WORKSTATION_TOOLS.includes(argv[0]))
     return [
-      `"${argv[0]}" is not a tool of the workstation (${WORKSTATION_TOOLS.join(', ')}); add it to workshop/Dockerfile and workshop/runner/check.ts`,
+      `"${argv[0]}" is not a tool of the workstation (${WORKSTATION_TOOLS.join(', ')}); add it to portal/Dockerfile and portal/check.ts`,
     ];
   if (argv[0] === 'bombardier') {
     const { problems, urls } = checkBombardier(argv.slice(1));
@@ -112,9 +112,7 @@ function checkSimpleCommand(command: string, repo: Repo): string[] {
       });
   }
   if (argv[0] === 'grep') return [];
-  return [
-    `"${argv[0] ?? ''}" is not a command the workshop checks; add it to workshop/runner/check.ts`,
-  ];
+  return [`"${argv[0] ?? ''}" is not a command the workshop checks; add it to portal/check.ts`];
 }
 
 function checkDashboardUrl(url: string, repo: Repo): string[] {

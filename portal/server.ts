@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { listPages } from '../runner/pages.js';
+import { listPages } from './pages.js';
 import { viewFile } from './files.js';
 import { createRenderer } from './render.js';
 import { type Guard, guardRequests } from './security.js';
@@ -27,6 +28,8 @@ interface Socket {
 
 const SESSION = /^[1-9]$/;
 
+const PUBLIC = fileURLToPath(new URL('public/', import.meta.url));
+
 const escape = (s: string): string =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
@@ -39,7 +42,7 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
   await app.register(fastifyWebsocket, { options: { maxPayload: 1 << 20 } });
 
   const statics: Array<[string, string]> = [
-    ['/assets/', join(workshop, 'portal', 'public')],
+    ['/assets/', PUBLIC],
     ['/vendor/xterm/', join(root, 'node_modules', '@xterm', 'xterm')],
     ['/vendor/addon-fit/', join(root, 'node_modules', '@xterm', 'addon-fit')],
     ['/vendor/hljs/', join(root, 'node_modules', 'highlight.js', 'styles')],
@@ -59,7 +62,7 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
 
   app.get('/', async (_request, reply) => {
     const list = pages();
-    const template = readFileSync(join(workshop, 'portal', 'public', 'index.html'), 'utf8');
+    const template = readFileSync(join(PUBLIC, 'index.html'), 'utf8');
     const config = { grafanaUrl: options.grafanaUrl, where: options.where };
     return reply
       .type('text/html')

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkWorkshop } from './check.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE =
   'use: npm run workshop -- serve [--port 8080] [--host 127.0.0.1] [--allowed-host NAME] ' +
   '[--grafana-url URL] [--service-urls published|direct] | npm run workshop -- check';
@@ -61,10 +61,10 @@ if (serviceUrls !== 'direct' && serviceUrls !== 'published')
 const grafanaUrl = values['grafana-url'].replace(/\/$/, '');
 if (!URL.canParse(grafanaUrl)) fail(`--grafana-url (or GRAFANA_URL) is not a URL: ${grafanaUrl}`);
 
-const { LOCAL_HOSTS } = await import('../portal/security.js');
-const { createPortal } = await import('../portal/server.js');
-const { createTerminals, loadPty } = await import('../portal/terminals.js');
-const { publishedPorts, rewriteServiceUrls } = await import('../portal/services.js');
+const { LOCAL_HOSTS } = await import('./security.js');
+const { createPortal } = await import('./server.js');
+const { createTerminals, loadPty } = await import('./terminals.js');
+const { publishedPorts, rewriteServiceUrls } = await import('./services.js');
 
 let spawn;
 try {
