@@ -1,3 +1,5 @@
+# check=skip=InvalidDefaultArgInFrom
+# (BuildKit's check above is off: the base images have no default here; .env pins them.)
 # The hello-world variants: one image, the variant chosen by the command.
 ARG NODE_IMAGE
 FROM ${NODE_IMAGE} AS build

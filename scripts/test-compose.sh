@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # npm run test:compose: the project's own docker-compose.yml and Dockerfile in a real Docker
-# Engine with Compose v2. Installs what it uses where missing (as root), builds stand-ins
-# for the base images where none can be pulled, brings the stack up with --build, waits for
-# every healthcheck, measures the idle stack's CPU, sends load from the host to published
-# ports, checks through Prometheus's API that every app is scraped and request data
-# arrives, stops and starts the stack to check Prometheus kept its data, and tears it all
-# down. Prints the versions it ran with: `compose: ...`, `prometheus: ...`.
+# Engine with Compose v2 and BuildKit. As root, it installs what it uses where missing,
+# starts a Docker Engine of its own (Engine 28.5 from Debian testing, scripts/engine.sh) and
+# stops it by pid on every path, builds stand-ins for the base images where none can be
+# pulled, brings the stack up with --build, waits for every healthcheck, measures the idle
+# stack's CPU, sends load from the host to published ports, checks through Prometheus's API
+# that every app is scraped and request data arrives, stops and starts the stack to check
+# Prometheus kept its data, and tears it all down. Prints the versions it ran with:
+# `engine: ...`, `buildx: ...`, `compose: ...`, `prometheus: ...`.
 #
 # To add a service's checks: its name goes into `services` (it is then started and waited
 # for), and a file scripts/test-compose.d/<name>.sh is sourced once the stack is up, with
@@ -22,10 +24,11 @@ fail() {
   exit 1
 }
 
-# What it uses, from Debian where missing (root only): the engine, debootstrap for the
-# stand-ins, curl; then Compose v2 and Prometheus 3.5 from Debian testing.
+# What it uses, from Debian where missing (root only): iptables for the engine, debootstrap
+# for the stand-ins, curl. The engine itself, Compose, buildx and Prometheus 3.5 come from
+# Debian testing into .tmp/tools (scripts/install-tools.sh --engine).
 missing=()
-command -v dockerd >/dev/null || missing+=(docker.io)
+command -v iptables >/dev/null || missing+=(iptables)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -34,19 +37,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >.tmp/apt-install.log
 fi
-if ! docker info >/dev/null 2>&1; then
-  [ "$(id -u)" = 0 ] || fail "no Docker Engine answers; start one (dockerd) and rerun"
-  say "starting dockerd"
-  (dockerd >.tmp/dockerd.log 2>&1 &)
-  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || fail "dockerd did not start; see .tmp/dockerd.log"
-fi
-bash scripts/install-tools.sh >.tmp/install-tools.log 2>&1 || {
-  cat .tmp/install-tools.log >&2
-  fail "scripts/install-tools.sh"
+
+# Everything this run starts is stopped on every path: the stack (once it is up), then the
+# engine, by pid (scripts/engine.sh).
+. scripts/engine.sh
+stack_up=""
+made_ca=""
+cleanup() {
+  local code=$?
+  trap - EXIT INT TERM
+  if [ -n "$stack_up" ]; then
+    if [ $code -ne 0 ]; then "${compose[@]}" -p "$project" logs --tail 20 >&2 || true; fi
+    "${compose[@]}" -p "$project" down -v --remove-orphans >/dev/null 2>&1 || true
+  fi
+  [ -z "$made_ca" ] || rm -f "$made_ca"
+  engine_stop
+  exit $code
 }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+engine_start
 compose=(docker compose)
-say "engine: $(docker version --format '{{.Server.Version}}')"
 say "compose: $("${compose[@]}" version --short)"
 
 set -a
@@ -74,7 +86,6 @@ workshop_prepare
 
 # This machine reaches the npm registry through a TLS-re-signing proxy: the build needs its
 # CA, passed as docker/ca/README.md tells a user behind a corporate proxy to.
-made_ca=""
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ] && [ ! -f docker/ca/extra-ca.pem ]; then
   cp "$NODE_EXTRA_CA_CERTS" docker/ca/extra-ca.pem
   made_ca=docker/ca/extra-ca.pem
@@ -107,15 +118,6 @@ apps=$(grep '^hello-world' <<<"$services")
 # Built, never started by `up` (scale 0 in docker-compose.yml).
 on_demand=$(grep -x loadgen <<<"$services" || true)
 running=$(grep -vx loadgen <<<"$services")
-
-cleanup() {
-  local code=$?
-  if [ $code -ne 0 ]; then "${compose[@]}" -p "$project" logs --tail 20 >&2 || true; fi
-  "${compose[@]}" -p "$project" down -v --remove-orphans >/dev/null 2>&1 || true
-  [ -z "$made_ca" ] || rm -f "$made_ca"
-  exit $code
-}
-trap cleanup EXIT
 
 wait_healthy() {
   local deadline=$((SECONDS + 300)) id state
@@ -162,6 +164,7 @@ idle() { # prints the whole environment's share of a core; each container's in .
 share() { sort -rn .tmp/idle.txt | head -n "$1" | awk -v s="$idle_seconds" '{ printf "%s%s %.3f", (NR > 1 ? ", " : ""), $2, $1 / 1e9 / s }'; }
 
 say "building and starting: $(tr '\n' ' ' <<<"$services")"
+stack_up=1
 # shellcheck disable=SC2086
 "${compose[@]}" -p "$project" up -d --build $services >.tmp/compose-up.log 2>&1 || {
   cat .tmp/compose-up.log >&2

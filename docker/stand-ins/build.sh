@@ -28,7 +28,8 @@ fi
 
 [ -x .tmp/tools/bin/prometheus ] && [ -x .tmp/tools/bin/process-exporter ] || bash scripts/install-tools.sh
 
-# The legacy builder's deprecation notice on every build is noise; a failure shows its log.
+# BuildKit (buildx) resolves the local base image from the engine's own store; quiet, and
+# a failure shows its log.
 build() { # dockerfile tag context
   docker build -q -f "$1" --build-arg BASE="$base" -t "$2" "$3" >/dev/null 2>"$3.log" || {
     cat "$3.log" >&2
