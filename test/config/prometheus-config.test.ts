@@ -16,6 +16,7 @@ interface Compose {
     {
       image?: string;
       build?: unknown;
+      pull_policy?: string;
       ports?: string[];
       profiles?: string[];
       command?: string[];
@@ -107,6 +108,24 @@ describe('docker-compose.yml', () => {
     assert.ok(loadgen.build, 'built by `docker compose up` / `build`');
   });
 
+  it('builds the app image once, and every hello-world service only names it, never pulling it', () => {
+    const builders = Object.entries(compose.services).filter(
+      ([, s]) => s.image === 'lab-node-metrics-app:local' && s.build !== undefined,
+    );
+    assert.deepEqual(
+      builders.map(([name, s]) => [name, s.scale]),
+      [['app-image', 0]],
+      'one build-only service builds it',
+    );
+    const users = Object.entries(compose.services).filter(([n]) => n.startsWith('hello-world'));
+    assert.equal(users.length, listVariants().size + 1, 'every variant, and v3-2 with workers');
+    for (const [name, service] of users) {
+      assert.equal(service.image, 'lab-node-metrics-app:local', name);
+      assert.equal(service.build, undefined, `${name} has no build: one image id, not one each`);
+      assert.equal(service.pull_policy, 'never', `${name}: no registry has it`);
+    }
+  });
+
   it('mounts no /proc from the host', () => {
     for (const [name, service] of Object.entries(compose.services))
       for (const volume of service.volumes ?? [])
@@ -133,7 +152,7 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       const image = service.image ?? '';
       const resolved = image.replace(/\$\{(\w+)\}/g, (_m, v: string) => env[v] ?? `<unset ${v}>`);
-      if (service.build !== undefined) {
+      if (service.build !== undefined || service.pull_policy === 'never') {
         assert.match(resolved, /^lab-node-metrics-[a-z]+:local$/, `${name} is built here`);
         continue;
       }
