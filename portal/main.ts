@@ -1,4 +1,6 @@
 // npm run workshop -- serve [--port 8080] [--host 127.0.0.1] [--allowed-host NAME]...
+// GitHub Codespaces (CODESPACES, CODESPACE_NAME, GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN):
+// its forwarded name is answered too, and a localhost Grafana URL becomes the forwarded one.
 // npm run workshop -- check
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -7,7 +9,8 @@ import { checkWorkshop } from './check.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE =
   'use: npm run workshop -- serve [--port 8080] [--host 127.0.0.1] [--allowed-host NAME] ' +
-  '[--grafana-url URL] [--service-urls published|direct] | npm run workshop -- check';
+  '[--grafana-url URL|/PATH] [--grafana-upstream URL] [--service-urls published|direct] | ' +
+  'npm run workshop -- check';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`workshop: ${message}\n`);
@@ -26,6 +29,7 @@ try {
         type: 'string',
         default: process.env['GRAFANA_URL'] ?? 'http://localhost:3000',
       },
+      'grafana-upstream': { type: 'string', default: process.env['GRAFANA_UPSTREAM'] ?? '' },
       'service-urls': { type: 'string' },
       root: { type: 'string', default: ROOT },
     },
@@ -58,9 +62,34 @@ if (!Number.isInteger(port) || port < 0 || port > 65535)
 const serviceUrls = values['service-urls'] ?? 'published';
 if (serviceUrls !== 'direct' && serviceUrls !== 'published')
   fail(`--service-urls is "direct" or "published", not "${serviceUrls}"`);
-const grafanaUrl = values['grafana-url'].replace(/\/$/, '');
-if (!URL.canParse(grafanaUrl)) fail(`--grafana-url (or GRAFANA_URL) is not a URL: ${grafanaUrl}`);
+let grafanaUrl = values['grafana-url'].replace(/\/$/, '');
+const grafanaUpstream = values['grafana-upstream'].replace(/\/$/, '');
+// A path (/grafana) is Grafana served by this portal from GRAFANA_UPSTREAM (grafana-proxy.ts).
+const grafanaPath = /^\/[a-z0-9-]+$/i.test(grafanaUrl) ? grafanaUrl : undefined;
+if (grafanaPath === undefined && !URL.canParse(grafanaUrl))
+  fail(
+    `--grafana-url (or GRAFANA_URL) is neither a URL nor a path such as /grafana: ${grafanaUrl}`,
+  );
+if (grafanaUpstream !== '' && !/^https?:\/\/[^/]+$/.test(grafanaUpstream))
+  fail(
+    `--grafana-upstream (or GRAFANA_UPSTREAM) is not an http URL such as http://grafana:3000: ${grafanaUpstream}`,
+  );
+if (grafanaPath !== undefined && grafanaUpstream === '')
+  fail(
+    `--grafana-url ${grafanaPath} is served by the portal: give --grafana-upstream (or GRAFANA_UPSTREAM)`,
+  );
 
+const { codespaceFromEnv, forwardedUrl } = await import('./codespaces.js');
+let codespace;
+try {
+  codespace = codespaceFromEnv(process.env, (message) =>
+    process.stderr.write(`workshop: ${message}\n`),
+  );
+} catch (err) {
+  fail((err as Error).message);
+}
+// In a codespace, Grafana on this machine's localhost is what the codespace forwards.
+if (codespace !== undefined) grafanaUrl = forwardedUrl(codespace, grafanaUrl);
 const { LOCAL_HOSTS } = await import('./security.js');
 const { createPortal } = await import('./server.js');
 const { createTerminals, loadPty } = await import('./terminals.js');
@@ -83,8 +112,12 @@ const portal = await createPortal({
   guard: {
     allowedHosts: new Set([...LOCAL_HOSTS, ...allowed.map((h) => h.toLowerCase())]),
     token: token === undefined || token === '' ? undefined : token,
+    codespace,
   },
   grafanaUrl,
+  grafanaProxy:
+    grafanaPath === undefined ? undefined : { path: grafanaPath, upstream: grafanaUpstream },
+  codespace: codespace !== undefined,
   rewriteCommand: inStack
     ? (command) => command
     : rewriteServiceUrls(publishedPorts(values.root, process.env)),

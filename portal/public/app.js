@@ -1,4 +1,4 @@
-/* global document, window, location, localStorage, history, fetch, WebSocket, URLSearchParams, ResizeObserver, setTimeout */
+/* global document, window, location, localStorage, history, fetch, WebSocket, URL, URLSearchParams, ResizeObserver, setTimeout */
 // The learner's side of the portal: the page on the left, terminals, editor and Grafana
 // on the right. Terminals are shells in the server; this page only shows them.
 import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
@@ -149,10 +149,18 @@ async function openFile(body, selection) {
   target?.scrollIntoView({ block: view.start !== undefined ? 'center' : 'start' });
 }
 
+// In a codespace, a frame of another forwarded port shows nothing until that port's GitHub
+// sign-in has been done in a tab of its own (it refuses to be framed); say so there.
+function grafanaLink(url) {
+  $('#grafana-link').href = url;
+  const elsewhere = new URL(url, location.href).origin !== location.origin;
+  $('#grafana-note').hidden = !(config.codespace && elsewhere);
+}
+
 function openDashboard(url) {
   showTab('grafana');
   $('#grafana').src = url;
-  $('#grafana-link').href = url;
+  grafanaLink(url);
 }
 
 // What a click on an action does, as in Educates.
@@ -255,5 +263,5 @@ window.workshop = {
 terminal('1');
 terminal('2');
 for (const id of await (await fetch('/api/terminals')).json()) terminal(id);
-$('#grafana-link').href = config.grafanaUrl;
+grafanaLink(config.grafanaUrl);
 await showPage(location.hash.slice(1) || localStorage.getItem('workshop-page') || pageNames[0]);
