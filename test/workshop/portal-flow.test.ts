@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { rssBytes } from '../../harness/servers.js';
 import { responsiveDuring } from './healthz.js';
-import { type Portal, startPortal } from './portal-process.js';
-import { attachTerminal, shellAnswers } from './terminal-client.js';
+import { type Portal, startPortal } from '../../harness/portal.js';
+import { attachTerminal, shellAnswers } from '../../harness/terminal-client.js';
 
 // The aim of the portal soak (npm run bench -- --portal) for peak resident memory; before
 // flow control a stalled client grew it 10 MB a second without end.

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { responsiveDuring } from './healthz.js';
-import { type Portal, startPortal } from './portal-process.js';
-import { answers, attachTerminal, shellAnswers } from './terminal-client.js';
+import { type Portal, startPortal } from '../../harness/portal.js';
+import { answers, attachTerminal, shellAnswers } from '../../harness/terminal-client.js';
 
 const COUNT = 10_000;
 const SEED = Number(process.env['FUZZ_SEED'] ?? 18);

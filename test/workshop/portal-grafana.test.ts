@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { type GrafanaStandIn, startGrafanaStandIn } from './grafana-stand-in.js';
-import { type Portal, startPortal } from './portal-process.js';
+import { type Portal, startPortal } from '../../harness/portal.js';
 
 interface Status {
   up: boolean;

@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT } from '../../harness/servers.js';
 import { parsePage, listPages } from '../../portal/pages.js';
 import { healthz, responsiveDuring } from './healthz.js';
-import { type Portal, emptyHome, startPortal } from './portal-process.js';
-import { answers, attachTerminal, shellAnswers } from './terminal-client.js';
+import { type Portal, emptyHome, startPortal } from '../../harness/portal.js';
+import { answers, attachTerminal, shellAnswers } from '../../harness/terminal-client.js';
 
 const TOKEN = 'a-token-of-24-characters';
 

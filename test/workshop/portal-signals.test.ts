@@ -5,8 +5,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { startPortal } from './portal-process.js';
-import { attachTerminal } from './terminal-client.js';
+import { startPortal } from '../../harness/portal.js';
+import { attachTerminal } from '../../harness/terminal-client.js';
 
 // Every process below `pid`, from /proc's lists of children.
 function descendants(pid: number): number[] {

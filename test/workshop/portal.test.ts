@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listPages, parsePage } from '../../portal/pages.js';
 import { ROOT } from '../helpers/servers.js';
-import { type Portal, startPortal } from './portal-process.js';
+import { type Portal, startPortal } from '../../harness/portal.js';
 
 // A raw request, so that Host and the upgrade headers are exactly what a test says.
 function raw(

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, track } from '../../harness/servers.js';
+import { ROOT, track } from './servers.js';
 
 export interface Portal {
   url: string;
