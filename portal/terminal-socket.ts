@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { createDispatcher, message } from './messages.js';
+import { type Handler, createDispatcher, message } from './messages.js';
 import type { Client, Session, Terminals } from './terminals.js';
 
 // What the portal uses of a ws socket.
@@ -19,54 +19,48 @@ interface Context {
   client: Client;
 }
 
-const text = { type: 'string', maxLength: MAX_TEXT } as const;
+// A message of type `t` with no other field, or with a `data` string of a page's command
+// or a learner's keys.
+const bare = (t: string, handle: (c: Context) => void): Handler<Context> =>
+  message<Context, { t: string }>(
+    {
+      type: 'object',
+      properties: { t: { type: 'string', const: t } },
+      required: ['t'],
+      additionalProperties: false,
+    },
+    handle,
+  );
+const withText = (t: string, handle: (c: Context, data: string) => void): Handler<Context> =>
+  message<Context, { t: string; data: string }>(
+    {
+      type: 'object',
+      properties: {
+        t: { type: 'string', const: t },
+        data: { type: 'string', maxLength: MAX_TEXT },
+      },
+      required: ['t', 'data'],
+      additionalProperties: false,
+    },
+    (c, m) => {
+      handle(c, m.data);
+    },
+  );
 
 // What a terminal's page may send, one entry per type of message.
 export const dispatch = createDispatcher<Context>({
-  in: message<Context, { t: 'in'; data: string }>(
-    {
-      type: 'object',
-      properties: { t: { type: 'string', const: 'in' }, data: text },
-      required: ['t', 'data'],
-      additionalProperties: false,
-    },
-    (c, m) => {
-      c.terminals.input(c.session, m.data);
-    },
-  ),
-  execute: message<Context, { t: 'execute'; data: string }>(
-    {
-      type: 'object',
-      properties: { t: { type: 'string', const: 'execute' }, data: text },
-      required: ['t', 'data'],
-      additionalProperties: false,
-    },
-    (c, m) => {
-      c.terminals.execute(c.session, m.data);
-    },
-  ),
-  interrupt: message<Context, { t: 'interrupt' }>(
-    {
-      type: 'object',
-      properties: { t: { type: 'string', const: 'interrupt' } },
-      required: ['t'],
-      additionalProperties: false,
-    },
-    (c) => {
-      c.terminals.interrupt(c.session);
-    },
-  ),
-  restart: message<Context, { t: 'restart' }>(
-    {
-      type: 'object',
-      properties: { t: { type: 'string', const: 'restart' } },
-      required: ['t'],
-      additionalProperties: false,
-    },
-    (c) => {
-      c.terminals.restart(c.session);
-    },
-  ),
+  in: withText('in', (c, data) => {
+    c.terminals.input(c.session, data);
+  }),
+  execute: withText('execute', (c, data) => {
+    c.terminals.execute(c.session, data);
+  }),
+  interrupt: bare('interrupt', (c) => {
+    c.terminals.interrupt(c.session);
+  }),
+  restart: bare('restart', (c) => {
+    c.terminals.restart(c.session);
+  }),
   resize: message<Context, { t: 'resize'; cols: number; rows: number }>(
     {
       type: 'object',

@@ -53,10 +53,7 @@ describe('flow control on a terminal', () => {
         await reader.waitFor(/^flow-42/m, 170_000);
       });
       // The pty turns each "y\n" into "y\r\n": 75 million characters.
-      assert.ok(
-        reader.received() - before >= 100_000_000,
-        `${reader.received() - before} received`,
-      );
+      assert.ok(reader.received() - before >= 75_000_000, `${reader.received() - before} received`);
       assert.ok(peak <= RSS_LIMIT, `peak RSS ${mib(peak)}`);
       stalled.unstall();
       assert.equal(await stalled.closed, 1006, 'the portal ended the stalled connection');
