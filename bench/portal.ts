@@ -19,6 +19,8 @@ interface Row {
   name: string;
   peakMiB: number;
   atSettleMiB: number;
+  // The most it had after SETTLE_S, over what it had then.
+  growthMiB: number;
   p50: number;
   p99: number;
   asked: number;
@@ -55,6 +57,7 @@ async function soakCase(name: string, seconds: number): Promise<Row> {
       name,
       peakMiB: Math.max(...rss) / MiB,
       atSettleMiB: (rss[SETTLE_S] ?? NaN) / MiB,
+      growthMiB: (Math.max(...rss.slice(SETTLE_S)) - (rss[SETTLE_S] ?? NaN)) / MiB,
       p50: quantile(ms, 0.5),
       p99: quantile(ms, 0.99),
       asked: ms.length,
@@ -78,7 +81,7 @@ export async function portalSoak(seconds: number, out: string): Promise<boolean>
   const met = (r: Row): boolean =>
     r.peakMiB <= PORTAL_AIMS.rssMiB &&
     r.p99 <= PORTAL_AIMS.p99Ms &&
-    (r.name !== 'stalled client' || r.peakMiB - r.atSettleMiB <= PORTAL_AIMS.growthMiB);
+    (r.name !== 'stalled client' || r.growthMiB <= PORTAL_AIMS.growthMiB);
   const table = [
     `| case | peak RSS | RSS at ${SETTLE_S} s | /healthz p50 | p99 | asked (not answered in 1 s) | characters the client got | aims |`,
     '|---|---|---|---|---|---|---|---|',
@@ -95,7 +98,7 @@ export async function portalSoak(seconds: number, out: string): Promise<boolean>
     `\`npm run workshop -- serve\` (node under tsx, as from a checkout), a fresh portal per case; \`yes\` in terminal 1 for ${seconds} s, with a client that reads and acknowledges as the page does, with one that stopped reading its socket (a stuck tab, a laptop closed on Wi-Fi), and with none.`,
     'Resident memory from /proc every second; /healthz asked every 100 ms from a thread of its own, each with a 1 s limit (a late answer counts as 1 s and more).',
     'The stalled client is let go at the first heartbeat (15 s: it acknowledged nothing while at the high-water mark); from then on yes runs as with no client.',
-    `Aims: peak RSS at most ${PORTAL_AIMS.rssMiB} MiB, /healthz p99 at most ${PORTAL_AIMS.p99Ms} ms, and with the stalled client at most ${PORTAL_AIMS.growthMiB} MiB more at the end than at ${SETTLE_S} s. Before flow control the stalled case grew 10–13 MB/s without end (98 → 712 MB in 60 s).`,
+    `Aims: peak RSS at most ${PORTAL_AIMS.rssMiB} MiB, /healthz p99 at most ${PORTAL_AIMS.p99Ms} ms, and with the stalled client at most ${PORTAL_AIMS.growthMiB} MiB more at any time after ${SETTLE_S} s than at ${SETTLE_S} s. Before flow control the stalled case grew 10–13 MB/s without end (98 → 712 MB in 60 s).`,
     '',
     `Rerun: \`npm run bench -- --portal --seconds ${seconds}\``,
     '',
