@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { codespaceFromEnv, forwardedUrl } from '../../portal/codespaces.js';
-import { type Portal, startPortal } from './portal-process.js';
+import { type Portal, startPortal } from '../../harness/portal.js';
 import { raw, UPGRADE } from './raw-request.js';
 
 // What GitHub Codespaces sets in a codespace (its "Default environment variables" page), and

@@ -1,70 +1,15 @@
+// The portal's proxy of Grafana under /grafana/ (GRAFANA_URL=/grafana, as in a dev
+// container), against the labelled stand-in for Grafana (grafana-stand-in.ts).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import WebSocket, { WebSocketServer } from 'ws';
-import { type Portal, startPortal } from './portal-process.js';
+import WebSocket from 'ws';
+import { type Portal, startPortal } from '../../harness/portal.js';
+import {
+  type GrafanaStandIn as StandIn,
+  startGrafanaStandIn as grafanaStandIn,
+} from './grafana-stand-in.js';
 import { raw, UPGRADE } from './raw-request.js';
-
-// A STAND-IN for Grafana (there is no Grafana binary on this machine): a real HTTP server and
-// a real WebSocket server on port 0, answering under /grafana/ as Grafana does with
-// serve_from_sub_path, recording what reached it and echoing Live's messages. It checks the
-// portal's proxy, not Grafana; Grafana's own side is configured in .devcontainer/compose.yml.
-interface StandIn {
-  url: string;
-  seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string }>;
-  live: Array<{ headers: IncomingHttpHeaders; protocol: string }>;
-  close(): Promise<void>;
-}
-
-async function grafanaStandIn(): Promise<StandIn> {
-  const seen: StandIn['seen'] = [];
-  const live: StandIn['live'] = [];
-  const server: Server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (d: Buffer) => (body += d.toString()));
-    request.on('end', () => {
-      seen.push({
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body,
-      });
-      if (request.url === '/grafana/login')
-        response.writeHead(302, { location: 'http://localhost:3000/grafana/?orgId=1' }).end();
-      else if (request.method === 'POST')
-        response.writeHead(200, { 'content-type': 'application/json' }).end(`{"echo":${body}}`);
-      else
-        response
-          .writeHead(200, { 'content-type': 'text/html' })
-          .end('<title>Grafana stand-in</title>');
-    });
-  });
-  const wss = new WebSocketServer({ server, path: '/grafana/api/live/ws' });
-  wss.on('connection', (socket, request) => {
-    live.push({ headers: request.headers, protocol: socket.protocol });
-    socket.on('message', (data, binary) => {
-      if (!binary && Buffer.from(data as Buffer).toString() === 'bye') socket.close(1000);
-      else socket.send(data, { binary });
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    live,
-    close: async () => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
 
 const TOKEN = 'a-token-of-twenty-four-c';
 
@@ -93,7 +38,7 @@ describe('Grafana served by the portal under /grafana/ (GRAFANA_URL=/grafana)', 
   it('forwards a page as Grafana would be asked for it, without the Origin or the portal token', async () => {
     const page = await raw(portal.port, own, '/grafana/d/raw-requests?var-variant=hello-world-v1');
     assert.equal(page.status, 200);
-    assert.match(page.body, /Grafana stand-in/);
+    assert.match(page.body, /A stand-in for Grafana/);
     const request = grafana.seen.at(-1);
     assert.equal(request?.url, '/grafana/d/raw-requests?var-variant=hello-world-v1');
     assert.equal(request.headers.host, new URL(grafana.url).host);
@@ -203,10 +148,10 @@ describe('Grafana under /grafana/ when Grafana does not answer', () => {
     }
   });
 
-  it('refuses to start with GRAFANA_URL=/grafana and no GRAFANA_UPSTREAM, naming the setting', async () => {
+  it('refuses to start when GRAFANA_UPSTREAM has a path, naming the setting', async () => {
     await assert.rejects(
-      startPortal([], { GRAFANA_URL: '/grafana', GRAFANA_UPSTREAM: '' }),
-      /give --grafana-upstream \(or GRAFANA_UPSTREAM\)/,
+      startPortal([], { GRAFANA_URL: '/grafana', GRAFANA_UPSTREAM: 'http://grafana:3000/grafana' }),
+      /served from --grafana-upstream \(or GRAFANA_UPSTREAM\), which must be an http URL with no path/,
     );
   });
 });

@@ -2,15 +2,13 @@
 // Grafana is served: on the portal's own origin under /grafana/ (a dev container), or on a
 // codespace's other forwarded port, whose sign-in page cannot be framed.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { type Portal, startPortal } from '../portal-process.js';
+import { type Portal, startPortal } from '../../../harness/portal.js';
+import { startGrafanaStandIn } from '../grafana-stand-in.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM)
@@ -38,13 +36,9 @@ describe('the Grafana tab in Chromium', { skip: missing }, () => {
   });
 
   it("shows a dashboard served on the portal's own origin under /grafana/, with no note", async () => {
-    // A STAND-IN for Grafana (no Grafana binary here): a real HTTP server answering any path.
-    const grafana = createServer((request, response) => {
-      response.writeHead(200, { 'content-type': 'text/html' });
-      response.end(`<title>Grafana stand-in</title><p id="path">${request.url ?? ''}</p>`);
-    }).listen(0, '127.0.0.1');
-    await once(grafana, 'listening');
-    const upstream = `http://127.0.0.1:${(grafana.address() as AddressInfo).port}`;
+    // The labelled stand-in for Grafana (no Grafana binary here), healthy.
+    const grafana = await startGrafanaStandIn();
+    const upstream = grafana.url;
     let portal: Portal | undefined;
     try {
       portal = await startPortal([], { GRAFANA_URL: '/grafana', GRAFANA_UPSTREAM: upstream });
@@ -59,7 +53,7 @@ describe('the Grafana tab in Chromium', { skip: missing }, () => {
       assert.equal(await page.locator('#grafana-note').isVisible(), false);
     } finally {
       await portal?.close();
-      grafana.close();
+      await grafana.close();
     }
   });
 
