@@ -67,6 +67,11 @@ function action(kind: string, source: string, options: ContentOptions): string[]
   if (typeof body['file'] === 'string') body['file'] = `~/${body['file']}`;
   if (typeof body['command'] === 'string')
     body['command'] = options.rewriteCommand(body['command']);
+  // A check's arguments may name a service's URL too (workshop/examiner/tests/).
+  if (Array.isArray(body['args']))
+    body['args'] = body['args'].map((a: unknown) =>
+      typeof a === 'string' ? options.rewriteCommand(a) : a,
+    );
   const yaml = Object.keys(body).length === 0 ? '' : stringify(body, { lineWidth: 0 });
   return ['```' + kind, ...yaml.split('\n').filter((l) => l !== ''), '```'];
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Page, listPages, parsePage } from '../portal/pages.js';
+import { publishedPorts } from '../portal/services.js';
 import { TERMINAL_SESSIONS } from './actions.js';
 import { educatesCompose } from './compose.js';
 import { FILES_IMAGE, published } from './images.js';
@@ -63,6 +64,8 @@ export function workshopResource(root: string): Record<string, unknown> {
     const environment = (grafana['environment'] ?? {}) as Record<string, unknown>;
     grafana['environment'] = { ...environment, GF_SERVER_ROOT_URL: `${GRAFANA_INGRESS}/` };
   }
+  const prometheus = publishedPorts(root, {}).get('prometheus:9090');
+  if (prometheus === undefined) throw new Error('docker-compose.yml publishes no prometheus:9090');
   const files = `$(image_repository)/${FILES_IMAGE}:$(workshop_version)`;
   return {
     apiVersion: 'training.educates.dev/v1beta1',
@@ -82,6 +85,8 @@ export function workshopResource(root: string): Record<string, unknown> {
         files: [{ image: { url: files }, includePaths: INCLUDE_PATHS }],
       },
       session: {
+        // The checks ask Prometheus at its published port (workshop/examiner/lib/).
+        env: [{ name: 'PROMETHEUS_URL', value: `http://${prometheus}` }],
         // The session needs no Kubernetes: its services run in its own Docker daemon.
         namespaces: { security: { token: { enabled: false } } },
         applications: {

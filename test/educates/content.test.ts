@@ -116,7 +116,7 @@ describe('the content tree of the Educates form (npm run educates)', () => {
         '',
         '```examiner:execute-test',
         'name: page-06',
-        'args: [hello-world-v3-1]',
+        'args: [hello-world-v3-1, "http://hello-world-v3-1:8000/"]',
         'retries: .INF',
         'delay: 5',
         'autostart: true',
@@ -136,7 +136,7 @@ describe('the content tree of the Educates form (npm run educates)', () => {
         kind: 'examiner:execute-test',
         body: {
           name: 'page-06',
-          args: ['hello-world-v3-1'],
+          args: ['hello-world-v3-1', 'http://127.0.0.1:8031/'],
           retries: Infinity,
           delay: 5,
           autostart: true,
