@@ -1,0 +1,174 @@
+// node --import tsx test/educates/session-walk.ts [--cgroup DIR] [PAGE...]
+// For npm run test:compose, with the session's compose services up (session-compose.ts):
+// follows the Educates pages (workshop/content/) as a learner of a session would, in real
+// terminals in the repository (a session's home): each terminal:execute typed into its
+// terminal, each interrupt sent, each examiner:execute-test run as Educates' examiner runs
+// it (its program in workshop/examiner/tests/, the args, the session's env, its timeout,
+// retries and delay). A load runs LOAD_SECONDS before the page's interrupt stops it, as a
+// learner reads the dashboard meanwhile. Fails when a check does not pass.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { track } from '../../harness/servers.js';
+import { listPages, parsePage, str } from '../../portal/pages.js';
+import { createTerminals, loadPty } from '../../portal/terminals.js';
+import { ROOT } from '../helpers/servers.js';
+import { readResource } from './session-compose.js';
+
+const LOAD_SECONDS = 45; // nine scrapes at 5 s
+const TYPING_MS = 1500;
+const CHECK_DEADLINE_S = 180; // for retries: .INF, "as long as the page is shown"
+const STAND_INS = join(ROOT, 'test', 'workshop', 'stand-ins');
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { cgroup: { type: 'string' } },
+});
+
+const say = (line: string): void => {
+  process.stdout.write(`educates: ${line}\n`);
+};
+
+// The peak memory of the session's containers so far, from their parent cgroup.
+function peakMiB(): string {
+  const dir = values.cgroup;
+  if (dir === undefined) return 'unknown';
+  for (const file of ['memory.max_usage_in_bytes', 'memory.peak']) {
+    const path = join(dir, file);
+    if (existsSync(path)) return (Number(readFileSync(path, 'utf8')) / 2 ** 20).toFixed(0);
+  }
+  return 'unknown';
+}
+
+const resource = readResource();
+const env: NodeJS.ProcessEnv = { ...process.env };
+for (const { name, value } of resource.spec.session.env) env[name] = value;
+// bombardier cannot be built here (no Go module proxy): its labelled stand-in, where the
+// real one is missing. A session has the real one (Educates' base image).
+const haveBombardier = (process.env['PATH'] ?? '')
+  .split(':')
+  .some((dir) => existsSync(join(dir, 'bombardier')));
+if (!haveBombardier) {
+  env['PATH'] = `${STAND_INS}:${env['PATH'] ?? ''}`;
+  say('bombardier: the STAND-IN (test/workshop/stand-ins/bombardier); a session has the real one');
+}
+
+interface Outcome {
+  passed: boolean;
+  output: string;
+}
+
+// One run of a check, as Educates' examiner runs it: the home directory as working
+// directory, killed (with its children) after `timeout` seconds.
+function runCheck(name: string, args: string[], timeoutS: number): Promise<Outcome> {
+  const program = join(ROOT, 'workshop', 'examiner', 'tests', name);
+  return new Promise((resolve) => {
+    const child = track(spawn(program, args, { cwd: ROOT, env, detached: true }));
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutS * 1000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      resolve({ passed: false, output: err.message });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ passed: code === 0, output: output.trim() });
+    });
+  });
+}
+
+async function examine(body: Record<string, unknown>): Promise<Outcome> {
+  const name = String(body['name']);
+  const args = Array.isArray(body['args']) ? body['args'].map(String) : [];
+  const timeout = Number(body['timeout'] ?? 15) || 15;
+  const retries = body['retries'] === undefined ? 0 : Number(body['retries']);
+  const delay = Number(body['delay'] ?? 1);
+  const deadline = Date.now() + CHECK_DEADLINE_S * 1000;
+  let outcome = await runCheck(name, args, timeout);
+  for (let n = 0; !outcome.passed && (retries < 0 || n < retries) && Date.now() < deadline; n++) {
+    await sleep(delay * 1000);
+    outcome = await runCheck(name, args, timeout);
+  }
+  return outcome;
+}
+
+const terminals = createTerminals(await loadPty(), { cwd: ROOT, shell: '/bin/bash', env });
+const screens = new Map<string, string>();
+const attached = new Map<string, ReturnType<typeof terminals.attach>>();
+const terminal = (id: string): ReturnType<typeof terminals.attach> => {
+  let session = attached.get(id);
+  if (session === undefined) {
+    session = terminals.attach(id, {
+      send(message: string) {
+        const m = JSON.parse(message) as { t: string; data?: string };
+        if (m.t === 'out') screens.set(id, ((screens.get(id) ?? '') + (m.data ?? '')).slice(-4000));
+      },
+    });
+    attached.set(id, session);
+  }
+  return session;
+};
+// When each terminal's bombardier started, to let it run before an interrupt stops it.
+const loads = new Map<string, number>();
+const settle = async (ids: string[]): Promise<void> => {
+  for (const id of ids) {
+    const started = loads.get(id);
+    const left = started === undefined ? 0 : started + LOAD_SECONDS * 1000 - Date.now();
+    if (left > 0) await sleep(left);
+    loads.delete(id);
+  }
+};
+
+const failures: string[] = [];
+let checks = 0;
+const wanted = new Set(positionals);
+try {
+  for (const file of listPages(join(ROOT, 'workshop', 'content'))) {
+    const page = parsePage(file);
+    if (wanted.size > 0 && !wanted.has(page.name.slice(0, 2))) continue;
+    for (const block of page.blocks) {
+      if (block.type !== 'action') continue;
+      const { kind, body } = block.action;
+      const session = str(body, 'session') ?? '1';
+      if (kind === 'terminal:execute') {
+        const command = String(body['command']);
+        terminals.execute(terminal(session), command);
+        if (command.startsWith('bombardier ')) loads.set(session, Date.now());
+        await sleep(TYPING_MS);
+      } else if (kind === 'terminal:interrupt' || kind === 'terminal:interrupt-all') {
+        const ids = kind === 'terminal:interrupt' ? [session] : ['1', '2', '3'];
+        await settle(ids);
+        for (const id of ids) if (attached.has(id)) terminals.interrupt(terminal(id));
+        await sleep(TYPING_MS);
+      } else if (kind.startsWith('editor:')) {
+        const path = String(body['file']).replace(/^~\//, '');
+        if (!existsSync(join(ROOT, path))) failures.push(`${page.name}: the editor has no ${path}`);
+      } else if (kind === 'examiner:execute-test') {
+        checks++;
+        const outcome = await examine(body);
+        say(`${page.name}: check ${String(body['name'])} ${outcome.passed ? 'passed' : 'FAILED'}`);
+        if (!outcome.passed)
+          failures.push(
+            `${page.name}: ${String(body['name'])}: ${outcome.output.split('\n').slice(-3).join(' / ')}`,
+          );
+      }
+    }
+    await settle(['1', '2', '3']);
+    for (const id of attached.keys()) terminals.interrupt(terminal(id));
+    say(`${page.name}: walked; memory peak so far ${peakMiB()} MiB`);
+  }
+} finally {
+  terminals.close();
+}
+if (checks === 0) say('no examiner:execute-test on these pages: their loads ran, no check did');
+if (failures.length > 0) {
+  for (const f of failures) say(`FAILED ${f}`);
+  for (const [id, screen] of screens) say(`terminal ${id}, last output: ${screen.slice(-600)}`);
+  process.exitCode = 1;
+} else say(`${checks} checks passed`);
