@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { track } from '../../harness/servers.js';
 import { listPages, parsePage, str } from '../../portal/pages.js';
+import { publishedPorts } from '../../portal/services.js';
 import { createTerminals, loadPty } from '../../portal/terminals.js';
 import { ROOT } from '../helpers/servers.js';
 import { readResource } from './session-compose.js';
@@ -125,6 +126,25 @@ const settle = async (ids: string[]): Promise<void> => {
   }
 };
 
+// Which service a load's URL reaches, by the port the service publishes.
+const servicesByPort = new Map(
+  [...publishedPorts(ROOT, {})].map(([service, published]) => [
+    published,
+    service.split(':')[0] ?? '',
+  ]),
+);
+const prometheusUrl = env['PROMETHEUS_URL'] ?? '';
+// The requests the service has counted, as Prometheus last scraped them; undefined for a
+// service with no request metrics (hello-world-v1).
+async function counted(service: string): Promise<number | undefined> {
+  const query = `sum(http_requests_total{job="${service}"})`;
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await response.json()) as { data: { result: Array<{ value: [number, string] }> } };
+  const value = body.data.result[0]?.value[1];
+  return value === undefined ? undefined : Number(value);
+}
+const SCRAPE_MS = 6000; // one scrape interval (5 s) and a little
+
 const failures: string[] = [];
 let checks = 0;
 const wanted = new Set(positionals);
@@ -132,6 +152,16 @@ try {
   for (const file of listPages(join(ROOT, 'workshop', 'content'))) {
     const page = parsePage(file);
     if (wanted.size > 0 && !wanted.has(page.name.slice(0, 2))) continue;
+    const targets = new Set<string>();
+    for (const block of page.blocks)
+      if (block.type === 'action' && block.action.kind === 'terminal:execute') {
+        const command = str(block.action.body, 'command') ?? '';
+        const url = /^bombardier .*http:\/\/([\d.]+:\d+)\//.exec(command)?.[1];
+        const service = url === undefined ? undefined : servicesByPort.get(url);
+        if (service !== undefined) targets.add(service);
+      }
+    const before = new Map<string, number | undefined>();
+    for (const service of targets) before.set(service, await counted(service));
     for (const block of page.blocks) {
       if (block.type !== 'action') continue;
       const { kind, body } = block.action;
@@ -161,7 +191,21 @@ try {
     }
     await settle(['1', '2', '3']);
     for (const id of attached.keys()) terminals.interrupt(terminal(id));
-    say(`${page.name}: walked; memory peak so far ${peakMiB()} MiB`);
+    if (targets.size > 0) await sleep(SCRAPE_MS);
+    const arrived: string[] = [];
+    for (const service of targets) {
+      const was = before.get(service);
+      const now = await counted(service);
+      if (was === undefined || now === undefined) arrived.push(`${service} (no request metrics)`);
+      else if (now > was) arrived.push(`${service} +${now - was}`);
+      else
+        failures.push(
+          `${page.name}: the load sent to ${service} never arrived (${was} requests before, ${now} after)`,
+        );
+    }
+    say(
+      `${page.name}: walked${arrived.length > 0 ? `; requests counted: ${arrived.join(', ')}` : ''}; memory peak so far ${peakMiB()} MiB`,
+    );
   }
 } finally {
   terminals.close();
