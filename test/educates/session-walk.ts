@@ -7,7 +7,8 @@
 // retries and delay). A load runs LOAD_SECONDS before the page's interrupt stops it, as a
 // learner reads the dashboard meanwhile. Fails when a check does not pass.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -99,7 +100,15 @@ async function examine(body: Record<string, unknown>): Promise<Outcome> {
   return outcome;
 }
 
-const terminals = createTerminals(await loadPty(), { cwd: ROOT, shell: '/bin/bash', env });
+// A home of its own, so that the shells start as a new learner's would, without this
+// machine's ~/.bashrc (as test/workshop/browser/ does).
+const home = mkdtempSync(join(tmpdir(), 'educates-walk-'));
+writeFileSync(join(home, '.bashrc'), '');
+const terminals = createTerminals(await loadPty(), {
+  cwd: ROOT,
+  shell: '/bin/bash',
+  env: { ...env, HOME: home },
+});
 const screens = new Map<string, string>();
 const attached = new Map<string, ReturnType<typeof terminals.attach>>();
 const terminal = (id: string): ReturnType<typeof terminals.attach> => {
@@ -133,6 +142,15 @@ const servicesByPort = new Map(
     service.split(':')[0] ?? '',
   ]),
 );
+// An uninstrumented variant (no metrics.ts in its folder, hello-world-v1) counts no requests.
+const instrumented = new Set(
+  Object.entries(resource.spec.session.applications.docker.compose.services)
+    .filter(([, service]) => {
+      const [variant = ''] = (service['command'] ?? []) as string[];
+      return existsSync(join(ROOT, 'apps', variant.split('/')[0] ?? '', 'metrics.ts'));
+    })
+    .map(([name]) => name),
+);
 const prometheusUrl = env['PROMETHEUS_URL'] ?? '';
 // The requests the service has counted, as Prometheus last scraped them; undefined for a
 // service with no request metrics (hello-world-v1).
@@ -147,8 +165,18 @@ const SCRAPE_MS = 6000; // one scrape interval (5 s) and a little
 
 const failures: string[] = [];
 let checks = 0;
-const wanted = new Set(positionals);
 try {
+  // Each terminal answers before the walk types into it.
+  for (const id of ['1', '2', '3']) {
+    terminals.execute(terminal(id), `echo walk-ready-$((${id} * 11))`);
+    const deadline = Date.now() + 30_000;
+    while (!(screens.get(id) ?? '').includes(`walk-ready-${Number(id) * 11}`)) {
+      if (Date.now() > deadline)
+        throw new Error(`terminal ${id} never ran a command: ${screens.get(id) ?? ''}`);
+      await sleep(200);
+    }
+  }
+  const wanted = new Set(positionals);
   for (const file of listPages(join(ROOT, 'workshop', 'content'))) {
     const page = parsePage(file);
     if (wanted.size > 0 && !wanted.has(page.name.slice(0, 2))) continue;
@@ -194,13 +222,13 @@ try {
     if (targets.size > 0) await sleep(SCRAPE_MS);
     const arrived: string[] = [];
     for (const service of targets) {
-      const was = before.get(service);
-      const now = await counted(service);
-      if (was === undefined || now === undefined) arrived.push(`${service} (no request metrics)`);
+      const was = before.get(service) ?? 0;
+      const now = (await counted(service)) ?? 0;
+      if (!instrumented.has(service)) arrived.push(`${service} (uninstrumented: counts none)`);
       else if (now > was) arrived.push(`${service} +${now - was}`);
       else
         failures.push(
-          `${page.name}: the load sent to ${service} never arrived (${was} requests before, ${now} after)`,
+          `${page.name}: the load sent to ${service} never arrived (${was} requests counted before, ${now} after)`,
         );
     }
     say(
@@ -209,6 +237,7 @@ try {
   }
 } finally {
   terminals.close();
+  rmSync(home, { recursive: true, force: true });
 }
 if (checks === 0) say('no examiner:execute-test on these pages: their loads ran, no check did');
 if (failures.length > 0) {
