@@ -68,7 +68,7 @@ function renderAction(kind: string, source: string, line: number, options: Rende
   }
   const [title, detail] = describe(kind, body);
   return (
-    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-body="${escape(JSON.stringify(body))}">` +
+    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-line="${line}" data-body="${escape(JSON.stringify(body))}">` +
     `<div class="action-title">${escape(title)}</div>` +
     (detail === '' ? '' : `<pre class="action-detail">${escape(detail)}</pre>`) +
     '</div>\n'
