@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { track } from '../../harness/servers.js';
 import { listPages, parsePage, str } from '../../portal/pages.js';
 import { publishedPorts } from '../../portal/services.js';
-import { createTerminals, loadPty } from '../../portal/terminals.js';
+import { type Client, type Session, createTerminals, loadPty } from '../../portal/terminals.js';
 import { ROOT } from '../helpers/servers.js';
 import { readResource } from './session-compose.js';
 
@@ -109,17 +109,30 @@ const terminals = createTerminals(await loadPty(), {
   shell: '/bin/bash',
   env: { ...env, HOME: home },
 });
+const failures: string[] = [];
 const screens = new Map<string, string>();
-const attached = new Map<string, ReturnType<typeof terminals.attach>>();
-const terminal = (id: string): ReturnType<typeof terminals.attach> => {
+const attached = new Map<string, Session>();
+// A terminal as the portal's page holds it: it reads what the shell prints and acknowledges
+// it at once (the portal pauses a shell whose readers fall behind).
+const terminal = (id: string): Session => {
   let session = attached.get(id);
   if (session === undefined) {
-    session = terminals.attach(id, {
+    const client: Client = {
+      bufferedAmount: 0,
+      terminate() {
+        failures.push(`the portal's terminals dropped the walk's terminal ${id}`);
+      },
       send(message: string) {
         const m = JSON.parse(message) as { t: string; data?: string };
-        if (m.t === 'out') screens.set(id, ((screens.get(id) ?? '') + (m.data ?? '')).slice(-4000));
+        if (m.t !== 'out' && m.t !== 'replay') return;
+        const data = m.data ?? '';
+        screens.set(id, ((screens.get(id) ?? '') + data).slice(-4000));
+        const own = terminals.sessions.get(id);
+        if (own !== undefined) terminals.ack(own, client, data.length);
       },
-    });
+    };
+    session = terminals.attach(id, client);
+    if (session === undefined) throw new Error(`terminal ${id} has too many readers`);
     attached.set(id, session);
   }
   return session;
@@ -163,7 +176,6 @@ async function counted(service: string): Promise<number | undefined> {
 }
 const SCRAPE_MS = 6000; // one scrape interval (5 s) and a little
 
-const failures: string[] = [];
 let checks = 0;
 try {
   // Each terminal answers before the walk types into it.
