@@ -4,8 +4,9 @@
 // terminals in the repository (a session's home): each terminal:execute typed into its
 // terminal, each interrupt sent, each examiner:execute-test run as Educates' examiner runs
 // it (its program in workshop/examiner/tests/, the args, the session's env, its timeout,
-// retries and delay). A load runs LOAD_SECONDS before the page's interrupt stops it, as a
-// learner reads the dashboard meanwhile. Fails when a check does not pass.
+// retries and delay). A load runs LOAD_SECONDS before the page's interrupt stops it or a
+// check looks at it, as a learner reads the dashboard meanwhile. Fails when a check does not
+// pass, or when a load never reaches its service.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,6 +222,8 @@ try {
         if (!existsSync(join(ROOT, path))) failures.push(`${page.name}: the editor has no ${path}`);
       } else if (kind === 'examiner:execute-test') {
         checks++;
+        // A learner checks once the load has run a while, as before stopping it.
+        await settle(['1', '2', '3']);
         const outcome = await examine(body);
         say(`${page.name}: check ${String(body['name'])} ${outcome.passed ? 'passed' : 'FAILED'}`);
         if (!outcome.passed)
