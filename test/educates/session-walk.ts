@@ -252,7 +252,8 @@ try {
   }
 } finally {
   terminals.close();
-  rmSync(home, { recursive: true, force: true });
+  // A shell that was just hung up on may still write its history there.
+  rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 if (checks === 0) say('no examiner:execute-test on these pages: their loads ran, no check did');
 if (failures.length > 0) {
