@@ -225,4 +225,8 @@ say "kept: Prometheus still has the $kept requests scraped before the restart"
 "${compose[@]}" -p "$project" down -v >/dev/null 2>&1
 . test/workshop/devcontainer.sh
 devcontainer_check
+# The Educates form: a session's compose services on their own, with its memory limit, and
+# its pages walked with their checks (test/educates/compose.sh).
+. test/educates/compose.sh
+educates_check
 say "passed"

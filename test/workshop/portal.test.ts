@@ -108,6 +108,14 @@ describe('the workshop portal (npm run workshop -- serve)', () => {
     );
     assert.doesNotMatch(page.html, /\{\{grafana_url\}\}/);
   });
+
+  it('shows none of the text a page keeps in HTML comments for Educates', async () => {
+    const page = (await (await fetch(`${portal.url}/api/pages/02-setup`)).json()) as {
+      html: string;
+    };
+    assert.match(page.html, /docker compose up -d/);
+    assert.doesNotMatch(page.html, /educates:|Your session started|&lt;!--/);
+  });
 });
 
 describe('the portal with WORKSHOP_TOKEN set', () => {
