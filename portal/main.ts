@@ -64,6 +64,8 @@ if (!URL.canParse(grafanaUrl)) fail(`--grafana-url (or GRAFANA_URL) is not a URL
 const { LOCAL_HOSTS } = await import('./security.js');
 const { createPortal } = await import('./server.js');
 const { createTerminals, loadPty } = await import('./terminals.js');
+const { createExaminer } = await import('./examiner-session.js');
+const { homedir } = await import('node:os');
 const { publishedPorts, rewriteServiceUrls } = await import('./services.js');
 
 let spawn;
@@ -78,6 +80,10 @@ const allowed = [
 ].filter((h) => h !== '');
 const token = process.env['WORKSHOP_TOKEN'];
 const inStack = serviceUrls === 'direct';
+const rewrite = inStack
+  ? (command: string) => command
+  : rewriteServiceUrls(publishedPorts(values.root, process.env));
+const home = process.env['HOME'] ?? homedir();
 const portal = await createPortal({
   root: values.root,
   guard: {
@@ -85,13 +91,24 @@ const portal = await createPortal({
     token: token === undefined || token === '' ? undefined : token,
   },
   grafanaUrl,
-  rewriteCommand: inStack
-    ? (command) => command
-    : rewriteServiceUrls(publishedPorts(values.root, process.env)),
+  rewriteCommand: rewrite,
   terminals: createTerminals(spawn, {
     cwd: values.root,
     shell: process.env['WORKSHOP_SHELL'] ?? '/bin/bash',
     env: process.env,
+  }),
+  // The checks run as Educates runs them, from the home directory, with an environment of
+  // their own: Prometheus's address, from a checkout its published port.
+  examiner: createExaminer({
+    root: values.root,
+    cwd: home,
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: home,
+      LANG: 'C.UTF-8',
+      PROMETHEUS_URL: process.env['PROMETHEUS_URL'] ?? rewrite('http://prometheus:9090'),
+    },
+    rewriteArg: rewrite,
   }),
   where: inStack
     ? 'Terminals are shells in the workshop container.'

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { parse } from 'yaml';
+import { CHECK, SECTION_BEGIN, SECTION_END, checkTitle, sectionTitle } from './examiner-fields.js';
 import { str } from './pages.js';
 
 export interface RenderOptions {
@@ -43,12 +44,35 @@ function describe(kind: string, body: Record<string, unknown>): [string, string]
     case 'dashboard:open-dashboard':
     case 'dashboard:reload-dashboard':
       return [`${str(body, 'name') ?? 'Grafana'}: open`, str(body, 'url') ?? ''];
+    case CHECK:
+      return [checkTitle(body), str(body, 'description') ?? ''];
     default:
       return [kind, ''];
   }
 }
 
-function renderAction(kind: string, source: string, line: number, options: RenderOptions): string {
+// A section is a <details> that opens at its section:begin and closes at its section:end:
+// collapsed unless `open`, its content the page's blocks between the two.
+function renderSection(kind: string, body: Record<string, unknown>, index: number): string {
+  // The end's marker lets a cascade that reaches it close the section, as in Educates.
+  if (kind === SECTION_END)
+    return `<span class="section-end" data-index="${index}" hidden></span></details>\n`;
+  const description = str(body, 'description');
+  return (
+    `<details class="section" data-index="${index}" data-name="${escape(str(body, 'name') ?? '*')}"${body['open'] === true ? ' open' : ''}>` +
+    `<summary class="section-title">${escape(sectionTitle(body))}</summary>` +
+    (description === undefined ? '' : `<pre class="action-detail">${escape(description)}</pre>`) +
+    '\n'
+  );
+}
+
+function renderAction(
+  kind: string,
+  source: string,
+  line: number,
+  index: number,
+  options: RenderOptions,
+): string {
   let body: Record<string, unknown>;
   try {
     const parsed: unknown = parse(source) ?? {};
@@ -58,6 +82,7 @@ function renderAction(kind: string, source: string, line: number, options: Rende
   } catch (err) {
     return `<div class="page-error">line ${line}: the ${escape(kind)} block cannot be read: ${escape((err as Error).message)}</div>`;
   }
+  if (kind === SECTION_BEGIN || kind === SECTION_END) return renderSection(kind, body, index);
   for (const key of ['url', 'command']) {
     const value = str(body, key);
     if (value === undefined) continue;
@@ -68,9 +93,13 @@ function renderAction(kind: string, source: string, line: number, options: Rende
   }
   const [title, detail] = describe(kind, body);
   return (
-    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-body="${escape(JSON.stringify(body))}">` +
+    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-index="${index}" data-body="${escape(JSON.stringify(body))}">` +
     `<div class="action-title">${escape(title)}</div>` +
     (detail === '' ? '' : `<pre class="action-detail">${escape(detail)}</pre>`) +
+    // What the check printed last, filled in by the page's script.
+    (kind === CHECK
+      ? '<div class="check-result" hidden><div class="check-status"></div><pre class="check-output"></pre></div>'
+      : '') +
     '</div>\n'
   );
 }
@@ -80,10 +109,19 @@ export function createRenderer(options: RenderOptions): (file: string) => Render
     const source = readFileSync(file, 'utf8');
     const md = new MarkdownIt({ html: false, linkify: true });
     const fence = md.renderer.rules.fence;
+    // Actions are numbered in the order of the page, as the page model numbers them: the
+    // examiner runs a check by its number.
+    let index = 0;
     md.renderer.rules.fence = (tokens, idx, opts, env, self) => {
       const token = tokens[idx];
       if (token !== undefined && ACTION.test(token.info.trim()))
-        return renderAction(token.info.trim(), token.content, (token.map?.[0] ?? 0) + 1, options);
+        return renderAction(
+          token.info.trim(),
+          token.content,
+          (token.map?.[0] ?? 0) + 1,
+          index++,
+          options,
+        );
       return fence === undefined
         ? self.renderToken(tokens, idx, opts)
         : fence(tokens, idx, opts, env, self);

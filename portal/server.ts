@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type Examiner, parseMessage } from './examiner-session.js';
 import { listPages } from './pages.js';
 import { viewFile } from './files.js';
 import { createRenderer } from './render.js';
@@ -16,6 +17,7 @@ export interface PortalOptions {
   grafanaUrl: string;
   rewriteCommand: (command: string) => string;
   terminals: Terminals;
+  examiner: Examiner;
   // Shown on every page: where the terminals run.
   where: string;
 }
@@ -166,8 +168,26 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
     });
   });
 
+  // The page's checks: the browser says which page it shows and which check to run; the
+  // examiner runs them in processes of their own and reports back.
+  app.get('/examiner', { websocket: true }, (raw) => {
+    const socket = raw as unknown as Socket;
+    const session = options.examiner.connect((message) => {
+      socket.send(JSON.stringify(message));
+    });
+    socket.on('message', (data) => {
+      const message = parseMessage(data.toString());
+      if (typeof message === 'string') socket.send(JSON.stringify({ t: 'error', message }));
+      else session.handle(message);
+    });
+    socket.on('close', () => {
+      session.close();
+    });
+  });
+
   app.addHook('onClose', () => {
     terminals.close();
+    options.examiner.close();
   });
   return app;
 }

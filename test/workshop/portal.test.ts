@@ -129,7 +129,7 @@ describe('the workshop portal (npm run workshop -- serve)', () => {
     assert.match(page.html, /data-action="terminal:execute"/);
     assert.match(
       page.html,
-      /data-action="dashboard:reload-dashboard" data-body="[^"]*http:\/\/localhost:3000\/d\/raw-requests\?var-variant=hello-world-v3-1/,
+      /data-action="dashboard:reload-dashboard" data-index="\d+" data-body="[^"]*http:\/\/localhost:3000\/d\/raw-requests\?var-variant=hello-world-v3-1/,
     );
     assert.doesNotMatch(page.html, /\{\{grafana_url\}\}/);
   });
