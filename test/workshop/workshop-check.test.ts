@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -139,6 +139,80 @@ describe('npm run workshop -- check', () => {
     } finally {
       undo();
     }
+  });
+});
+
+describe('npm run workshop -- check, on the checks of the pages', () => {
+  let copy: string;
+  before(() => {
+    copy = mkdtempSync(join(tmpdir(), 'workshop-check-examiner-'));
+    for (const path of COPIED) cpSync(join(ROOT, path), join(copy, path), { recursive: true });
+  });
+  after(() => {
+    rmSync(copy, { recursive: true, force: true });
+  });
+  const page = (text: string): string[] => {
+    writeFileSync(join(copy, 'workshop', '13-extra.md'), `# Extra\n\n${text}`);
+    try {
+      return messages(checkWorkshop(copy)).filter((m) => m.startsWith('13-extra:'));
+    } finally {
+      rmSync(join(copy, 'workshop', '13-extra.md'));
+    }
+  };
+  const check = (fields: string): string => `\`\`\`examiner:execute-test\n${fields}\n\`\`\`\n\n`;
+
+  it('accepts the fields of Educates, .INF and -1 retries included', () => {
+    assert.deepEqual(
+      page(
+        check(
+          "name: requests-arrived\ntitle: t\ndescription: d\nprefix: Check\nargs: [hello-world-v3-1, --rate, '250']\ntimeout: 30\nretries: .INF\ndelay: 5\nautostart: true\ncascade: true\npause: 0",
+        ) + check('name: median-between\nretries: -1'),
+      ),
+      [],
+    );
+  });
+
+  it("names a check's missing or unrunnable program, fields of the wrong type, and what the portal does not run", () => {
+    chmodSync(join(copy, 'workshop/examiner/tests/cpu-beside'), 0o644);
+    const found = page(
+      check('name: no-such-check') +
+        check('name: cpu-beside') +
+        check('name: median-between\nargs: [hello-world-v3-9, --max, 0.001]\ntimeout: soon') +
+        check("name: median-between\nretries: 1.5\ncascade: 'yes'\nurl: http://x/") +
+        check('title: nameless'),
+    );
+    assert.deepEqual(found, [
+      '13-extra:3: examiner:execute-test: no check no-such-check in workshop/examiner/tests/',
+      '13-extra:7: examiner:execute-test: cpu-beside is not executable (chmod +x workshop/examiner/tests/cpu-beside)',
+      "13-extra:11: examiner:execute-test: args is a list of strings (quote numbers: '250')",
+      '13-extra:11: examiner:execute-test: timeout is a number of seconds, 0 or more',
+      '13-extra:11: examiner:execute-test: "hello-world-v3-9" names no compose service',
+      '13-extra:17: examiner:execute-test: retries is a whole number, -1 or .INF',
+      '13-extra:17: examiner:execute-test: cascade is true or false',
+      "13-extra:17: examiner:execute-test: the portal does not run Educates' url",
+      '13-extra:24: examiner:execute-test: a check needs the name of its program',
+    ]);
+  });
+
+  it('names an exercise whose last load no check follows, and sections that do not pair up', () => {
+    const load =
+      '```terminal:execute\ncommand: bombardier -d 120s -c 1 -r 1 http://hello-world-v3-1:8000/\n```\n\n';
+    assert.deepEqual(page(check('name: median-between') + load), [
+      '13-extra:7: an exercise ends with a check: add an examiner:execute-test after its last load (workshop/README.md, "Checks")',
+    ]);
+    assert.deepEqual(page(load + check('name: median-between')), []);
+    assert.deepEqual(
+      page(
+        '```section:begin\nname: a\ntitle: A\n```\n\n```section:begin\n```\n\n```section:end\nname: a\n```\n\n```section:begin\nopen: 1\n```\n',
+      ),
+      [
+        '13-extra:11: section:end a closes no open section of that name (* is open)',
+        '13-extra:3: section:begin a is never ended',
+        '13-extra:8: section:begin * is never ended',
+        '13-extra:15: section:begin * is never ended',
+        '13-extra:15: section:begin: open is true or false',
+      ],
+    );
   });
 });
 
