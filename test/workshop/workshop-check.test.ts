@@ -11,8 +11,9 @@ const COPIED = ['apps', 'workshop', 'grafana', 'test', 'docker-compose.yml'];
 const messages = (problems: Problem[]): string[] =>
   problems.map((p) => `${p.page}:${p.line}: ${p.message}`);
 
-describe('npm run workshop -- check', () => {
-  let copy: string;
+// A copy of what the pages point at, for a suite to break; removed after it.
+function copyOfRepo(): () => string {
+  let copy = '';
   before(() => {
     copy = mkdtempSync(join(tmpdir(), 'workshop-check-'));
     for (const path of COPIED) cpSync(join(ROOT, path), join(copy, path), { recursive: true });
@@ -20,9 +21,14 @@ describe('npm run workshop -- check', () => {
   after(() => {
     rmSync(copy, { recursive: true, force: true });
   });
+  return () => copy;
+}
+
+describe('npm run workshop -- check', () => {
+  const repo = copyOfRepo();
 
   const edit = (path: string, change: (text: string) => string): (() => void) => {
-    const file = join(copy, path);
+    const file = join(repo(), path);
     const original = readFileSync(file, 'utf8');
     writeFileSync(file, change(original));
     return () => {
@@ -39,7 +45,7 @@ describe('npm run workshop -- check', () => {
       t.replace('export function application(', 'export function wrapApplication('),
     );
     try {
-      const found = messages(checkWorkshop(copy));
+      const found = messages(checkWorkshop(repo()));
       assert.ok(
         found.some((m) =>
           /^06-response-completion:\d+: editor:select-matching-text: apps\/hello-world-v3\/metrics\.ts has no text matching/.test(
@@ -54,11 +60,11 @@ describe('npm run workshop -- check', () => {
   });
 
   it('names the missing file when a file the pages open is gone', () => {
-    const file = join(copy, 'apps/hello-world-v2/app-2.ts');
+    const file = join(repo(), 'apps/hello-world-v2/app-2.ts');
     const original = readFileSync(file, 'utf8');
     rmSync(file);
     try {
-      const found = messages(checkWorkshop(copy));
+      const found = messages(checkWorkshop(repo()));
       assert.ok(
         found.some(
           (m) =>
@@ -77,7 +83,7 @@ describe('npm run workshop -- check', () => {
       t.replace('"uid": "raw-requests"', '"uid": "raw-requests-renamed"'),
     );
     try {
-      const found = messages(checkWorkshop(copy));
+      const found = messages(checkWorkshop(repo()));
       assert.ok(
         found.some((m) => m.includes('no dashboard with uid "raw-requests"')),
         found.join('\n'),
@@ -92,7 +98,7 @@ describe('npm run workshop -- check', () => {
       t.replace('http://hello-world-v3-1:8000/', 'http://hello-world-v3-9:8000/'),
     );
     try {
-      const found = messages(checkWorkshop(copy));
+      const found = messages(checkWorkshop(repo()));
       assert.ok(
         found.some((m) =>
           m.includes("bombardier's target http://hello-world-v3-9:8000/ names no compose service"),
@@ -112,7 +118,7 @@ describe('npm run workshop -- check', () => {
       ),
     );
     try {
-      const found = messages(checkWorkshop(copy));
+      const found = messages(checkWorkshop(repo()));
       assert.ok(
         found.some((m) => /terminal:execute: the workstation has no Docker/.test(m)),
         found.join('\n'),
@@ -131,7 +137,7 @@ describe('npm run workshop -- check', () => {
       t.replace('records microseconds while', 'records nanoseconds while'),
     );
     try {
-      const found = messages(checkWorkshop(copy));
+      const found = messages(checkWorkshop(repo()));
       assert.ok(
         found.some((m) => m.includes('has no test named "records nanoseconds while')),
         found.join('\n'),
@@ -143,20 +149,13 @@ describe('npm run workshop -- check', () => {
 });
 
 describe('npm run workshop -- check, on the checks of the pages', () => {
-  let copy: string;
-  before(() => {
-    copy = mkdtempSync(join(tmpdir(), 'workshop-check-examiner-'));
-    for (const path of COPIED) cpSync(join(ROOT, path), join(copy, path), { recursive: true });
-  });
-  after(() => {
-    rmSync(copy, { recursive: true, force: true });
-  });
+  const repo = copyOfRepo();
   const page = (text: string): string[] => {
-    writeFileSync(join(copy, 'workshop', '13-extra.md'), `# Extra\n\n${text}`);
+    writeFileSync(join(repo(), 'workshop', '13-extra.md'), `# Extra\n\n${text}`);
     try {
-      return messages(checkWorkshop(copy)).filter((m) => m.startsWith('13-extra:'));
+      return messages(checkWorkshop(repo())).filter((m) => m.startsWith('13-extra:'));
     } finally {
-      rmSync(join(copy, 'workshop', '13-extra.md'));
+      rmSync(join(repo(), 'workshop', '13-extra.md'));
     }
   };
   const check = (fields: string): string => `\`\`\`examiner:execute-test\n${fields}\n\`\`\`\n\n`;
@@ -173,7 +172,7 @@ describe('npm run workshop -- check, on the checks of the pages', () => {
   });
 
   it("names a check's missing or unrunnable program, fields of the wrong type, and what the portal does not run", () => {
-    chmodSync(join(copy, 'workshop/examiner/tests/cpu-beside'), 0o644);
+    chmodSync(join(repo(), 'workshop/examiner/tests/cpu-beside'), 0o644);
     const found = page(
       check('name: no-such-check') +
         check('name: cpu-beside') +

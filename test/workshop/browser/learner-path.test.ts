@@ -194,6 +194,15 @@ describe('the learner in the browser', { skip: missing }, () => {
       assert.equal(state, 'passed', `check ${n + i}, started by the cascade: ${output}`);
     }
   };
+  // The page's load, in terminal 2; then its checks until they pass, the page ticked, and
+  // the load stopped.
+  const loadThenPass = async (load: string, n: number, cascade: number, name: string) => {
+    await action(load).click();
+    await waitForTerminal(page, 2, /Bombarding|bombarding/i);
+    await passes(n, cascade);
+    await ticked(name);
+    await page.locator('#page .action[data-action="terminal:interrupt-all"]').first().click();
+  };
   const ticked = async (name: string): Promise<void> => {
     await page
       .locator(`#page-list a[data-page="${name}"].done`)
@@ -239,11 +248,7 @@ describe('the learner in the browser', { skip: missing }, () => {
   it("page 04: after the page's load its checks pass, one starting the next, and the page is ticked", async () => {
     await page.click('#next');
     await goTo('Timing the handler function');
-    await action('-c 3 -r 250 http://').click();
-    await waitForTerminal(page, 2, /Bombarding|bombarding/i);
-    await passes(0, 1);
-    await ticked('04-timing-wrapper');
-    await page.locator('#page .action[data-action="terminal:interrupt-all"]').first().click();
+    await loadThenPass('-c 3 -r 250 http://', 0, 1, '04-timing-wrapper');
   });
 
   it('page 05: a check before the load fails and says what to do; after it, it passes', async () => {
@@ -261,11 +266,7 @@ describe('the learner in the browser', { skip: missing }, () => {
       (await check(0).locator('.check-status').textContent()) ?? '',
       /^Failed: failed \(exit 1\)/,
     );
-    await action('-c 1 -r 1 http://').click();
-    await waitForTerminal(page, 2, /Bombarding|bombarding/i);
-    await passes(0, 1);
-    await ticked('05-streamed-responses');
-    await page.locator('#page .action[data-action="terminal:interrupt-all"]').first().click();
+    await loadThenPass('-c 1 -r 1 http://', 0, 1, '05-streamed-responses');
   });
 
   it('page 06: the -c 1 -r 1 load runs on, Grafana and the code beside it, a reload keeps it, a dead shell is offered anew', async () => {
@@ -358,11 +359,7 @@ describe('the learner in the browser', { skip: missing }, () => {
     await waitForTerminal(page, 2, /^new-shell-42$/m, 15_000);
 
     // The plain hello world under the first load: its checks pass and the page is ticked.
-    await action('-c 3 -r 250 http://').click();
-    await waitForTerminal(page, 2, /Bombarding|bombarding/i);
-    await passes(1, 1);
-    await ticked('06-response-completion');
-    await page.locator('#page .action[data-action="terminal:interrupt-all"]').first().click();
+    await loadThenPass('-c 3 -r 250 http://', 1, 1, '06-response-completion');
   });
   it('page 07: names the CPU per request panel and its dashboard action opens it in the Grafana tab; after both loads its checks pass', async () => {
     await page.click('#next');
