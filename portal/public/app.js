@@ -238,11 +238,12 @@ function showCheck(report) {
   box.querySelector('.check-output').textContent = report.output;
 }
 
-// A cascade to an action the browser performs, as if it were clicked; to a section's end,
-// the section closes.
+// A cascade to an action the browser performs, as if it were clicked: a section opens or
+// closes as its title's click would; at a section's end, the section closes.
 function trigger(index) {
   const target = document.querySelector(`#page [data-index="${index}"]`);
   if (target?.classList.contains('section-end')) target.closest('details').open = false;
+  else if (target?.classList.contains('section')) target.querySelector('summary').click();
   else if (target?.classList.contains('action')) target.click();
 }
 
