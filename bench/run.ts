@@ -2,6 +2,7 @@
 // npm run bench -- --soak [--minutes 10]
 // npm run bench -- --instructions [--jobs 2 --only NAME,...]
 // npm run bench -- --scrape-cost [--jobs 2 --only NAME,...]
+// npm run bench -- --portal [--seconds 60]
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { specs } from './servers.js';
@@ -11,6 +12,7 @@ import { type PairedRow, formatPaired, paired, pairedVerdict } from './paired.js
 import { REQUEST_COUNTS, V8_FLAGS, countInstructions, inParallel } from './instructions.js';
 import { soak } from './soak.js';
 import { scrapeCost } from './scrape-cost.js';
+import { portalSoak } from './portal.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +24,8 @@ const { values } = parseArgs({
     soak: { type: 'boolean', default: false },
     instructions: { type: 'boolean', default: false },
     'scrape-cost': { type: 'boolean', default: false },
+    portal: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '60' },
     jobs: { type: 'string', default: '2' },
     minutes: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench/RESULTS.md' },
@@ -39,6 +43,7 @@ function positive(name: string, text: string): number {
 
 // Every setting is checked before anything is built or started.
 const minutes = positive('minutes', values.minutes);
+const seconds = positive('seconds', values.seconds);
 const pairs = positive('pairs', values.pairs);
 const warmup = positive('warmup', values.warmup);
 const duration = positive('duration', values.duration);
@@ -57,6 +62,11 @@ const chosen = all.filter(
   (s) => only === undefined || only.includes(s.name) || s.name === s.baseline,
 );
 
+if (values.portal) {
+  // The portal runs under tsx, as from a checkout: nothing to build.
+  const ok = await portalSoak(seconds, values.out);
+  process.exit(ok ? 0 : 1);
+}
 build();
 if (values['scrape-cost']) {
   await scrapeCost(chosen, jobs, values.out);

@@ -19,13 +19,15 @@ export interface ExaminerOptions {
   rewriteArg: (arg: string) => string;
 }
 
+// What the browser says, once the socket has checked its shape (examiner-socket.ts). An
+// action is known by its page and the line its block starts on.
 export type ExaminerMessage =
-  { t: 'page'; page: string } | { t: 'run' | 'expand'; page: string; index: number };
+  { t: 'page'; page: string } | { t: 'run' | 'expand'; page: string; line: number };
 
 export interface CheckReport {
   t: 'check';
   page: string;
-  index: number;
+  line: number;
   state: 'running' | 'waiting' | 'passed' | 'failed';
   attempt: number;
   // Tries in all, or null for .INF.
@@ -35,32 +37,6 @@ export interface CheckReport {
 }
 
 type Send = (message: object) => void;
-
-const PAGE_NAME = /^\d\d-[a-z0-9-]{1,80}$/;
-const MAX_MESSAGE = 512;
-// Actions on a page, at most: an index beyond is no action of ours.
-const MAX_INDEX = 1000;
-
-// A message from the browser, parsed and shape-checked before anything acts on it; a string
-// says why it was refused.
-export function parseMessage(data: string): ExaminerMessage | string {
-  if (data.length > MAX_MESSAGE) return `a message is at most ${MAX_MESSAGE} characters`;
-  let message: unknown;
-  try {
-    message = JSON.parse(data);
-  } catch {
-    return 'a message is JSON';
-  }
-  if (typeof message !== 'object' || message === null || Array.isArray(message))
-    return 'a message is a JSON object';
-  const { t, page, index } = message as Record<string, unknown>;
-  if (typeof page !== 'string' || !PAGE_NAME.test(page)) return 'page: a page name such as 06-x';
-  if (t === 'page') return { t, page };
-  if (t !== 'run' && t !== 'expand') return 't: page, run or expand';
-  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= MAX_INDEX)
-    return `index: a whole number under ${MAX_INDEX}`;
-  return { t, page, index };
-}
 
 export function createExaminer(options: ExaminerOptions) {
   const workshop = join(options.root, 'workshop');
@@ -80,7 +56,7 @@ export function createExaminer(options: ExaminerOptions) {
       const name = file.slice(workshop.length + 1, -3);
       let checks: number[];
       try {
-        checks = (actionsOf(name) ?? []).flatMap((a, i) => (a.kind === CHECK ? [i] : []));
+        checks = (actionsOf(name) ?? []).flatMap((a) => (a.kind === CHECK ? [a.line] : []));
       } catch {
         return [];
       }
@@ -94,11 +70,11 @@ export function createExaminer(options: ExaminerOptions) {
 
   const report = (r: CheckReport): void => {
     if (!last.has(r.page)) last.set(r.page, new Map());
-    last.get(r.page)?.set(r.index, r);
+    last.get(r.page)?.set(r.line, r);
     broadcast(r.page, r);
     if (r.state !== 'passed') return;
     if (!passed.has(r.page)) passed.set(r.page, new Set());
-    passed.get(r.page)?.add(r.index);
+    passed.get(r.page)?.add(r.line);
     broadcast(undefined, { t: 'progress', done: done() });
   };
 
@@ -123,7 +99,7 @@ export function createExaminer(options: ExaminerOptions) {
     sessions.add(session);
 
     const error = (message: string): void => {
-      safeSend({ t: 'error', message });
+      safeSend({ t: 'error', error: message });
     };
 
     // Runs action `index` of the page shown: a check here, any other action in the browser.
@@ -132,7 +108,7 @@ export function createExaminer(options: ExaminerOptions) {
       const page = session.page;
       if (action === undefined || page === undefined) return;
       if (action.kind !== CHECK) {
-        safeSend({ t: 'trigger', page, index });
+        safeSend({ t: 'trigger', page, line: action.line });
         return;
       }
       const mine = running;
@@ -149,9 +125,9 @@ export function createExaminer(options: ExaminerOptions) {
       void attempts(page, index, fields, signal).finally(() => {
         mine.delete(index);
         // Stopped half way (the page left, the tab closed): not an answer to show again.
-        const shown = last.get(page)?.get(index)?.state;
+        const shown = last.get(page)?.get(action.line)?.state;
         if (signal.aborted && (shown === 'running' || shown === 'waiting'))
-          last.get(page)?.delete(index);
+          last.get(page)?.delete(action.line);
       });
     };
 
@@ -162,6 +138,7 @@ export function createExaminer(options: ExaminerOptions) {
       signal: AbortSignal,
     ): Promise<void> => {
       const of = fields.retries === Infinity ? null : fields.retries + 1;
+      const line = actions[index]?.line ?? 0;
       let program: string;
       try {
         program = findCheck(testsDir, fields.name);
@@ -169,7 +146,7 @@ export function createExaminer(options: ExaminerOptions) {
         report({
           t: 'check',
           page,
-          index,
+          line,
           state: 'failed',
           attempt: 1,
           of,
@@ -182,7 +159,7 @@ export function createExaminer(options: ExaminerOptions) {
         report({
           t: 'check',
           page,
-          index,
+          line,
           state: 'running',
           attempt,
           of,
@@ -203,7 +180,7 @@ export function createExaminer(options: ExaminerOptions) {
         report({
           t: 'check',
           page,
-          index,
+          line,
           state,
           attempt,
           of,
@@ -267,12 +244,13 @@ export function createExaminer(options: ExaminerOptions) {
           error(`${message.page} is not the page shown`);
           return;
         }
-        const kind = actions[message.index]?.kind;
-        if (message.t === 'run' && kind === CHECK) start(message.index);
-        else if (message.t === 'expand' && kind === SECTION_BEGIN) autostart(message.index);
+        const index = actions.findIndex((a) => a.line === message.line);
+        const kind = actions[index]?.kind;
+        if (message.t === 'run' && kind === CHECK) start(index);
+        else if (message.t === 'expand' && kind === SECTION_BEGIN) autostart(index);
         else
           error(
-            `action ${message.index} of ${message.page} is not a ${message.t === 'run' ? 'check' : 'section'}`,
+            `line ${message.line} of ${message.page} is not a ${message.t === 'run' ? 'check' : 'section'}`,
           );
       },
       close,

@@ -1,5 +1,7 @@
 // npm run workshop -- serve [--port 8080] [--host 127.0.0.1] [--allowed-host NAME]...
 // npm run workshop -- check
+// The npm script runs node with `exec`: without it npm's SIGTERM reaches only the `sh -c`
+// npm runs scripts in, which dies and leaves this process and its shells running.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkWorkshop } from './check.js';
@@ -7,7 +9,8 @@ import { checkWorkshop } from './check.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE =
   'use: npm run workshop -- serve [--port 8080] [--host 127.0.0.1] [--allowed-host NAME] ' +
-  '[--grafana-url URL] [--service-urls published|direct] | npm run workshop -- check';
+  '[--grafana-url URL] [--grafana-upstream URL] [--service-urls published|direct] | ' +
+  'npm run workshop -- check';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`workshop: ${message}\n`);
@@ -26,6 +29,7 @@ try {
         type: 'string',
         default: process.env['GRAFANA_URL'] ?? 'http://localhost:3000',
       },
+      'grafana-upstream': { type: 'string', default: process.env['GRAFANA_UPSTREAM'] },
       'service-urls': { type: 'string' },
       root: { type: 'string', default: ROOT },
     },
@@ -61,7 +65,13 @@ if (serviceUrls !== 'direct' && serviceUrls !== 'published')
 const grafanaUrl = values['grafana-url'].replace(/\/$/, '');
 if (!URL.canParse(grafanaUrl)) fail(`--grafana-url (or GRAFANA_URL) is not a URL: ${grafanaUrl}`);
 
-const { LOCAL_HOSTS } = await import('./security.js');
+const { LOCAL_HOSTS, MIN_TOKEN_LENGTH } = await import('./security.js');
+const token = process.env['WORKSHOP_TOKEN'];
+if (token !== undefined && token !== '' && token.length < MIN_TOKEN_LENGTH)
+  fail(
+    `WORKSHOP_TOKEN is ${token.length} characters: use ${MIN_TOKEN_LENGTH} or more ` +
+      '(e.g. openssl rand -hex 16), or leave it empty for no token',
+  );
 const { createPortal } = await import('./server.js');
 const { createTerminals, loadPty } = await import('./terminals.js');
 const { createExaminer } = await import('./examiner-session.js');
@@ -78,12 +88,20 @@ const allowed = [
   ...values['allowed-host'],
   ...(process.env['WORKSHOP_ALLOWED_HOSTS'] ?? '').split(/[\s,]+/),
 ].filter((h) => h !== '');
-const token = process.env['WORKSHOP_TOKEN'];
 const inStack = serviceUrls === 'direct';
 const rewrite = inStack
   ? (command: string) => command
   : rewriteServiceUrls(publishedPorts(values.root, process.env));
 const home = process.env['HOME'] ?? homedir();
+// The browser opens Grafana at --grafana-url; the portal asks whether it answers at the
+// address it reaches it on itself: the grafana service by name in the stack, its
+// published port from a checkout.
+const grafanaUpstream = (values['grafana-upstream'] ?? rewrite('http://grafana:3000')).replace(
+  /\/$/,
+  '',
+);
+if (!URL.canParse(grafanaUpstream))
+  fail(`--grafana-upstream (or GRAFANA_UPSTREAM) is not a URL: ${grafanaUpstream}`);
 const portal = await createPortal({
   root: values.root,
   guard: {
@@ -91,6 +109,7 @@ const portal = await createPortal({
     token: token === undefined || token === '' ? undefined : token,
   },
   grafanaUrl,
+  grafanaUpstream,
   rewriteCommand: rewrite,
   terminals: createTerminals(spawn, {
     cwd: values.root,

@@ -53,26 +53,20 @@ function describe(kind: string, body: Record<string, unknown>): [string, string]
 
 // A section is a <details> that opens at its section:begin and closes at its section:end:
 // collapsed unless `open`, its content the page's blocks between the two.
-function renderSection(kind: string, body: Record<string, unknown>, index: number): string {
+function renderSection(kind: string, body: Record<string, unknown>, line: number): string {
   // The end's marker lets a cascade that reaches it close the section, as in Educates.
   if (kind === SECTION_END)
-    return `<span class="section-end" data-index="${index}" hidden></span></details>\n`;
+    return `<span class="section-end" data-line="${line}" hidden></span></details>\n`;
   const description = str(body, 'description');
   return (
-    `<details class="section" data-index="${index}" data-name="${escape(str(body, 'name') ?? '*')}"${body['open'] === true ? ' open' : ''}>` +
+    `<details class="section" data-line="${line}" data-name="${escape(str(body, 'name') ?? '*')}"${body['open'] === true ? ' open' : ''}>` +
     `<summary class="section-title">${escape(sectionTitle(body))}</summary>` +
     (description === undefined ? '' : `<pre class="action-detail">${escape(description)}</pre>`) +
     '\n'
   );
 }
 
-function renderAction(
-  kind: string,
-  source: string,
-  line: number,
-  index: number,
-  options: RenderOptions,
-): string {
+function renderAction(kind: string, source: string, line: number, options: RenderOptions): string {
   let body: Record<string, unknown>;
   try {
     const parsed: unknown = parse(source) ?? {};
@@ -82,7 +76,7 @@ function renderAction(
   } catch (err) {
     return `<div class="page-error">line ${line}: the ${escape(kind)} block cannot be read: ${escape((err as Error).message)}</div>`;
   }
-  if (kind === SECTION_BEGIN || kind === SECTION_END) return renderSection(kind, body, index);
+  if (kind === SECTION_BEGIN || kind === SECTION_END) return renderSection(kind, body, line);
   for (const key of ['url', 'command']) {
     const value = str(body, key);
     if (value === undefined) continue;
@@ -93,7 +87,7 @@ function renderAction(
   }
   const [title, detail] = describe(kind, body);
   return (
-    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-index="${index}" data-body="${escape(JSON.stringify(body))}">` +
+    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-line="${line}" data-body="${escape(JSON.stringify(body))}">` +
     `<div class="action-title">${escape(title)}</div>` +
     (detail === '' ? '' : `<pre class="action-detail">${escape(detail)}</pre>`) +
     // What the check printed last, filled in by the page's script.
@@ -109,19 +103,12 @@ export function createRenderer(options: RenderOptions): (file: string) => Render
     const source = readFileSync(file, 'utf8');
     const md = new MarkdownIt({ html: false, linkify: true });
     const fence = md.renderer.rules.fence;
-    // Actions are numbered in the order of the page, as the page model numbers them: the
-    // examiner runs a check by its number.
-    let index = 0;
+    // An action is known by the line its block starts on, as the page model knows it: the
+    // examiner runs a check, the server a selection, by its page and line.
     md.renderer.rules.fence = (tokens, idx, opts, env, self) => {
       const token = tokens[idx];
       if (token !== undefined && ACTION.test(token.info.trim()))
-        return renderAction(
-          token.info.trim(),
-          token.content,
-          (token.map?.[0] ?? 0) + 1,
-          index++,
-          options,
-        );
+        return renderAction(token.info.trim(), token.content, (token.map?.[0] ?? 0) + 1, options);
       return fence === undefined
         ? self.renderToken(tokens, idx, opts)
         : fence(tokens, idx, opts, env, self);

@@ -1,20 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type Examiner, parseMessage } from './examiner-session.js';
-import { listPages } from './pages.js';
+import { type Examiner } from './examiner-session.js';
+import { serveExaminer } from './examiner-socket.js';
+import { listPages, parsePage, str } from './pages.js';
 import { viewFile } from './files.js';
+import { createGrafanaProbe } from './grafana.js';
+import { createHeartbeat } from './heartbeat.js';
 import { createRenderer } from './render.js';
-import { type Guard, guardRequests } from './security.js';
+import { type Attempts, FAILED_ATTEMPTS, type Guard, guardRequests } from './security.js';
+import { MAX_FRAME, serveTerminal } from './terminal-socket.js';
 import { type Terminals } from './terminals.js';
 
 export interface PortalOptions {
   root: string;
   guard: Guard;
   grafanaUrl: string;
+  // Where the portal itself reaches Grafana, to tell the page whether it answers.
+  grafanaUpstream: string;
   rewriteCommand: (command: string) => string;
   terminals: Terminals;
   examiner: Examiner;
@@ -22,13 +29,8 @@ export interface PortalOptions {
   where: string;
 }
 
-interface Socket {
-  send(data: string): void;
-  on(event: 'message', listener: (data: Buffer) => void): void;
-  on(event: 'close', listener: () => void): void;
-}
-
-const SESSION = /^[1-9]$/;
+// Pings every 15 s; a socket that missed one is ended within 30 s.
+const HEARTBEAT_MS = 15_000;
 
 const PUBLIC = fileURLToPath(new URL('public/', import.meta.url));
 
@@ -39,9 +41,38 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
   const { root, terminals } = options;
   const workshop = join(root, 'workshop');
   const render = createRenderer(options);
+  const grafana = createGrafanaProbe(options.grafanaUpstream);
   const app = Fastify({ logger: false });
-  app.addHook('onRequest', guardRequests(options.guard));
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1 << 20 } });
+  // Only its counter is used, by the guard, for failed attempts at the token.
+  await app.register(fastifyRateLimit, { global: false });
+  const limit = app.createRateLimit({
+    max: FAILED_ATTEMPTS.max,
+    timeWindow: FAILED_ATTEMPTS.windowMs,
+  });
+  const attempts: Attempts = {
+    async wait(request) {
+      const state = await limit(request, { increment: false });
+      return !state.isAllowed && state.remaining === 0 ? Math.max(1, state.ttlInSeconds) : 0;
+    },
+    async failed(request) {
+      await limit(request);
+    },
+  };
+  app.addHook('onRequest', guardRequests(options.guard, attempts));
+  const heartbeat = createHeartbeat(HEARTBEAT_MS, () => {
+    terminals.sweep();
+  });
+  await app.register(fastifyWebsocket, {
+    // allowSynchronousEvents: false hands the messages of one read to the handler one per
+    // turn of the event loop: 10,000 resizes in one read held it 1.5 s, and /healthz with it.
+    options: { maxPayload: MAX_FRAME, allowSynchronousEvents: false },
+    // The default closes each socket politely and waits for its answer: a client that
+    // stopped reading never gives one.
+    preClose(done) {
+      heartbeat.close();
+      done();
+    },
+  });
 
   const statics: Array<[string, string]> = [
     ['/assets/', PUBLIC],
@@ -87,6 +118,8 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
 
   app.get('/api/terminals', () => [...terminals.sessions.keys()].sort());
 
+  app.get('/api/grafana', () => grafana());
+
   app.get('/api/pages', () => pages().map(({ name, title }) => ({ name, title })));
 
   app.get<{ Params: { name: string } }>('/api/pages/:name', async (request, reply) => {
@@ -100,89 +133,60 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
     }
   });
 
-  app.get<{
-    Querystring: {
-      path?: string;
-      text?: string;
-      isRegex?: string;
-      before?: string;
-      after?: string;
-    };
-  }>('/api/file', async (request, reply) => {
-    const { path, text, isRegex, before, after } = request.query;
-    if (path === undefined || path === '') return reply.code(400).send({ error: 'no path' });
+  app.get<{ Querystring: { path?: unknown } }>('/api/file', async (request, reply) => {
+    const { path } = request.query;
+    if (typeof path !== 'string' || path === '' || path.length > 1024)
+      return reply.code(400).send({ error: 'path: a file of the repository' });
     try {
-      return viewFile(
-        root,
-        path,
-        text === undefined
-          ? undefined
-          : {
-              text,
-              isRegex: isRegex === 'true',
-              before: Number(before ?? 0) || 0,
-              after: Number(after ?? 0) || 0,
-            },
-      );
+      return viewFile(root, path);
     } catch (err) {
       return reply.code(404).send({ error: (err as Error).message });
     }
   });
 
-  app.get<{ Params: { id: string } }>('/terminals/:id', { websocket: true }, (raw, request) => {
-    const socket = raw as unknown as Socket & { close(code?: number, reason?: string): void };
-    const id = request.params.id;
-    if (!SESSION.test(id)) {
-      socket.close(1008, 'terminals are numbered 1 to 9');
-      return;
-    }
-    const session = terminals.attach(id, socket);
-    socket.on('message', (data) => {
-      let message: Record<string, unknown>;
+  // The lines an editor:select-matching-text action marks, looked up by its page and the
+  // line its block starts on: the pattern (a regular expression, when isRegex) is the
+  // page's, never the network's, so no request can run a pattern of its own choosing.
+  app.get<{ Querystring: { page?: unknown; line?: unknown } }>(
+    '/api/selection',
+    async (request, reply) => {
+      const { page: name, line } = request.query;
+      const page = pages().find((p) => p.name === name);
+      const action =
+        page === undefined || typeof line !== 'string'
+          ? undefined
+          : parsePage(page.file).blocks.find(
+              (b) =>
+                b.type === 'action' &&
+                b.action.kind === 'editor:select-matching-text' &&
+                String(b.action.line) === line,
+            );
+      if (action?.type !== 'action')
+        return reply.code(404).send({ error: 'no such selection on that page' });
+      const body = action.action.body;
       try {
-        message = JSON.parse(data.toString()) as Record<string, unknown>;
-      } catch {
-        return;
+        return viewFile(root, str(body, 'file') ?? '', {
+          text: str(body, 'text') ?? '',
+          isRegex: body['isRegex'] === true,
+          before: Number(body['before'] ?? 0) || 0,
+          after: Number(body['after'] ?? 0) || 0,
+        });
+      } catch (err) {
+        return reply.code(404).send({ error: (err as Error).message });
       }
-      const text = typeof message['data'] === 'string' ? message['data'] : '';
-      switch (message['t']) {
-        case 'in':
-          terminals.input(session, text);
-          break;
-        case 'execute':
-          terminals.execute(session, text);
-          break;
-        case 'interrupt':
-          terminals.interrupt(session);
-          break;
-        case 'restart':
-          terminals.restart(session);
-          break;
-        case 'resize':
-          terminals.resize(session, Number(message['cols']), Number(message['rows']));
-          break;
-      }
-    });
-    socket.on('close', () => {
-      terminals.detach(session, socket);
-    });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/terminals/:id', { websocket: true }, (socket, request) => {
+    heartbeat.watch(socket);
+    serveTerminal(terminals, request.params.id, socket);
   });
 
   // The page's checks: the browser says which page it shows and which check to run; the
   // examiner runs them in processes of their own and reports back.
-  app.get('/examiner', { websocket: true }, (raw) => {
-    const socket = raw as unknown as Socket;
-    const session = options.examiner.connect((message) => {
-      socket.send(JSON.stringify(message));
-    });
-    socket.on('message', (data) => {
-      const message = parseMessage(data.toString());
-      if (typeof message === 'string') socket.send(JSON.stringify({ t: 'error', message }));
-      else session.handle(message);
-    });
-    socket.on('close', () => {
-      session.close();
-    });
+  app.get('/examiner', { websocket: true }, (socket) => {
+    heartbeat.watch(socket);
+    serveExaminer(options.examiner, socket);
   });
 
   app.addHook('onClose', () => {

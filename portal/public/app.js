@@ -1,4 +1,4 @@
-/* global document, window, location, localStorage, history, fetch, WebSocket, URLSearchParams, ResizeObserver, setTimeout */
+/* global document, window, location, localStorage, history, fetch, WebSocket, URLSearchParams, ResizeObserver, setTimeout, clearTimeout, console */
 // The learner's side of the portal: the page on the left, terminals, editor and Grafana
 // on the right. Terminals are shells in the server; this page only shows them.
 import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
@@ -26,12 +26,14 @@ window.addEventListener('unhandledrejection', (e) =>
 );
 
 // Tabs.
-function showTab(name) {
+function showTab(name, check = true) {
   for (const b of document.querySelectorAll('#tabs button'))
     b.classList.toggle('active', b.dataset.tab === name);
   for (const t of document.querySelectorAll('.tab'))
     t.classList.toggle('active', t.id === `tab-${name}`);
   if (name === 'terminals') for (const t of terminals.values()) t.fit.fit();
+  if (name === 'grafana' && check)
+    showGrafana().catch((err) => showError(String(err?.message ?? err)));
 }
 for (const b of document.querySelectorAll('#tabs button')) b.onclick = () => showTab(b.dataset.tab);
 
@@ -75,11 +77,23 @@ function status(t, html) {
     };
 }
 
+// Flow control (xterm.js's guide): the server sends a terminal's output only as fast as
+// this page's terminal writes it, told by an ack every ACK_CHARS written characters.
+const ACK_CHARS = 32 * 1024;
+
 function connect(t) {
   const ws = new WebSocket(
     `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/terminals/${t.id}`,
   );
   t.ws = ws;
+  let unacked = 0;
+  const write = (data) =>
+    t.term.write(data, () => {
+      unacked += data.length;
+      if (unacked < ACK_CHARS || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify({ t: 'ack', chars: unacked }));
+      unacked = 0;
+    });
   ws.onopen = () => {
     status(t, '');
     ws.send(JSON.stringify({ t: 'resize', cols: t.term.cols, rows: t.term.rows }));
@@ -89,14 +103,16 @@ function connect(t) {
     const message = JSON.parse(event.data);
     if (message.t === 'replay') {
       t.term.reset();
-      t.term.write(message.data);
-    } else if (message.t === 'out') t.term.write(message.data);
+      write(message.data);
+    } else if (message.t === 'out') write(message.data);
     else if (message.t === 'started') status(t, '');
     else if (message.t === 'exit')
       status(
         t,
         `<span class="dead">the shell exited (code ${message.code})</span> <button type="button">Start a new shell</button>`,
       );
+    else if (message.t === 'error')
+      console.warn(`terminal ${t.id}: the portal refused a message: ${message.error}`);
   };
   ws.onclose = () => {
     if (t.ws !== ws) return;
@@ -111,17 +127,15 @@ function send(t, message) {
   else t.queue.push(text);
 }
 
-// The editor pane: a file of the repository, highlighted, lines marked by a selection.
-async function openFile(body, selection) {
+// The editor pane: a file of the repository, highlighted, lines marked by a selection. A
+// selection is asked for by its page and line: the server takes its text from the page.
+async function openFile(body, selectionLine) {
   showTab('editor');
-  const query = new URLSearchParams({ path: body.file ?? '' });
-  if (selection) {
-    query.set('text', body.text ?? '');
-    query.set('isRegex', String(body.isRegex === true));
-    query.set('before', String(body.before ?? 0));
-    query.set('after', String(body.after ?? 0));
-  }
-  const response = await fetch(`/api/file?${query}`);
+  const response = await fetch(
+    selectionLine === undefined
+      ? `/api/file?${new URLSearchParams({ path: body.file ?? '' })}`
+      : `/api/selection?${new URLSearchParams({ page: current, line: selectionLine })}`,
+  );
   const view = await response.json();
   const editor = $('#editor');
   if (!response.ok) {
@@ -149,14 +163,34 @@ async function openFile(body, selection) {
   target?.scrollIntoView({ block: view.start !== undefined ? 'center' : 'start' });
 }
 
+// The Grafana tab: the dashboard once Grafana answers the portal, and until then a line
+// that says it does not, asked again every 3 s while the tab shows.
+let dashboard = config.grafanaUrl;
+let grafanaTimer;
+async function showGrafana(reload = false) {
+  clearTimeout(grafanaTimer);
+  const frame = $('#grafana');
+  const down = $('#grafana-down');
+  $('#grafana-link').href = dashboard;
+  const status = await (await fetch('/api/grafana')).json();
+  frame.hidden = !status.up;
+  down.hidden = status.up;
+  if (status.up) {
+    if (reload || frame.getAttribute('src') !== dashboard) frame.src = dashboard;
+    return;
+  }
+  down.textContent = status.message;
+  if ($('#tab-grafana').classList.contains('active')) grafanaTimer = setTimeout(showGrafana, 3000);
+}
+
 function openDashboard(url) {
-  showTab('grafana');
-  $('#grafana').src = url;
-  $('#grafana-link').href = url;
+  dashboard = url;
+  showTab('grafana', false);
+  return showGrafana(true);
 }
 
 // What a click on an action does, as in Educates.
-async function perform(kind, body, index) {
+async function perform(kind, body, line) {
   const session = String(body.session ?? '1');
   switch (kind) {
     case 'terminal:execute':
@@ -171,16 +205,16 @@ async function perform(kind, body, index) {
       for (const t of terminals.values()) send(t, { t: 'interrupt' });
       return;
     case 'editor:open-file':
-      return openFile(body, false);
+      return openFile(body);
     case 'editor:select-matching-text':
-      return openFile(body, true);
+      return openFile(body, line);
     case 'dashboard:open-dashboard':
     case 'dashboard:reload-dashboard':
       return openDashboard(String(body.url ?? config.grafanaUrl));
     case 'examiner:execute-test':
       // Shown as running at once: what it said before is no longer its answer.
-      showCheck({ index, state: 'running', attempt: 1, of: null, output: '' });
-      return examine({ t: 'run', page: current, index });
+      showCheck({ line: Number(line), state: 'running', attempt: 1, of: null, output: '' });
+      return examine({ t: 'run', page: current, line: Number(line) });
     default:
       showError(`This portal does not know the action ${kind}.`);
   }
@@ -210,8 +244,8 @@ function connectExaminer() {
     if (message.t === 'progress')
       for (const a of pageLinks) a.classList.toggle('done', message.done.includes(a.dataset.page));
     else if (message.t === 'check' && message.page === current) showCheck(message);
-    else if (message.t === 'trigger' && message.page === current) trigger(message.index);
-    else if (message.t === 'error') showError(`The examiner: ${message.message}`);
+    else if (message.t === 'trigger' && message.page === current) trigger(message.line);
+    else if (message.t === 'error') showError(`The examiner: ${message.error}`);
   };
   ws.onclose = () => {
     if (examiner === ws) setTimeout(connectExaminer, 2000);
@@ -219,7 +253,7 @@ function connectExaminer() {
 }
 
 function showCheck(report) {
-  const action = document.querySelector(`#page .action[data-index="${report.index}"]`);
+  const action = document.querySelector(`#page .action[data-line="${report.line}"]`);
   if (!action) return;
   action.classList.remove('running', 'waiting', 'passed', 'failed');
   action.classList.add(report.state);
@@ -240,8 +274,8 @@ function showCheck(report) {
 
 // A cascade to an action the browser performs, as if it were clicked: a section opens or
 // closes as its title's click would; at a section's end, the section closes.
-function trigger(index) {
-  const target = document.querySelector(`#page [data-index="${index}"]`);
+function trigger(line) {
+  const target = document.querySelector(`#page [data-line="${line}"]`);
   if (target?.classList.contains('section-end')) target.closest('details').open = false;
   else if (target?.classList.contains('section')) target.querySelector('summary').click();
   else if (target?.classList.contains('action')) target.click();
@@ -279,21 +313,19 @@ $('#page').addEventListener('click', (event) => {
   const action = event.target.closest('.action');
   if (action) {
     if (action.dataset.action !== 'examiner:execute-test') action.classList.add('done');
-    perform(
-      action.dataset.action,
-      JSON.parse(action.dataset.body),
-      Number(action.dataset.index),
-    ).catch((err) => showError(String(err?.message ?? err)));
+    perform(action.dataset.action, JSON.parse(action.dataset.body), action.dataset.line).catch(
+      (err) => showError(String(err?.message ?? err)),
+    );
     return;
   }
   // A section opened by the learner starts its checks with autostart.
   const summary = event.target.closest('details.section > summary');
   if (summary && !summary.parentElement.open)
-    examine({ t: 'expand', page: current, index: Number(summary.parentElement.dataset.index) });
+    examine({ t: 'expand', page: current, line: Number(summary.parentElement.dataset.line) });
   const link = event.target.closest('a[data-file]');
   if (link) {
     event.preventDefault();
-    openFile({ file: link.dataset.file }, false);
+    openFile({ file: link.dataset.file });
   }
 });
 $('#page').addEventListener('keydown', (event) => {
@@ -328,5 +360,4 @@ connectExaminer();
 terminal('1');
 terminal('2');
 for (const id of await (await fetch('/api/terminals')).json()) terminal(id);
-$('#grafana-link').href = config.grafanaUrl;
 await showPage(location.hash.slice(1) || localStorage.getItem('workshop-page') || pageNames[0]);

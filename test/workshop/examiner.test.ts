@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { findCheck, runCheck } from '../../portal/examiner.js';
+import { dispatch } from '../../portal/examiner-socket.js';
 import { listPages, parsePage } from '../../portal/pages.js';
 import { createRenderer } from '../../portal/render.js';
 import { LOCAL_HOSTS } from '../../portal/security.js';
@@ -25,7 +26,6 @@ import {
   type CheckReport,
   type ExaminerMessage,
   createExaminer,
-  parseMessage,
 } from '../../portal/examiner-session.js';
 import { ROOT } from '../helpers/servers.js';
 import { freePort } from '../helpers/stack.js';
@@ -187,9 +187,10 @@ describe('the examiner on a page, as a browser shows it', () => {
     const seen: Array<Record<string, unknown>> = [];
     const session = examiner.connect((m) => seen.push(m as Record<string, unknown>));
     open.push(session.close);
+    // The tests name a page's actions by their order; the examiner knows them by line.
     const reports = (page: string, index: number): CheckReport[] =>
       seen.filter(
-        (m) => m['t'] === 'check' && m['page'] === page && m['index'] === index,
+        (m) => m['t'] === 'check' && m['page'] === page && m['line'] === lineOf(page, index),
       ) as unknown as CheckReport[];
     const settled = (page: string, index: number): Promise<CheckReport> =>
       until(`${page} #${index} settles`, () =>
@@ -202,15 +203,27 @@ describe('the examiner on a page, as a browser shows it', () => {
       send: (m: ExaminerMessage) => {
         session.handle(m);
       },
+      run: (page: string, index: number) => {
+        session.handle({ t: 'run', page, line: lineOf(page, index) });
+      },
+      expand: (page: string, index: number) => {
+        session.handle({ t: 'expand', page, line: lineOf(page, index) });
+      },
       close: session.close,
     };
   };
   const examinerFor = () => createExaminer({ root, env: ENV, cwd: root, rewriteArg: (a) => a });
+  const lineOf = (page: string, index: number): number => {
+    const actions = parsePage(join(root, 'workshop', `${page}.md`)).blocks.flatMap((b) =>
+      b.type === 'action' ? [b.action] : [],
+    );
+    return actions[index]?.line ?? 0;
+  };
 
   it('tries a failed check again `retries` times, `delay` seconds apart, until it passes', async () => {
     const b = browser(examinerFor());
     b.send({ t: 'page', page: '01-retries' });
-    b.send({ t: 'run', page: '01-retries', index: 0 });
+    b.run('01-retries', 0);
     const last = await b.settled('01-retries', 0);
     assert.equal(last.state, 'passed');
     assert.equal(last.output, 'passed on try 3');
@@ -231,7 +244,7 @@ describe('the examiner on a page, as a browser shows it', () => {
     const examiner = examinerFor();
     const b = browser(examiner);
     b.send({ t: 'page', page: '01-retries' });
-    b.send({ t: 'run', page: '01-retries', index: 1 });
+    b.run('01-retries', 1);
     const file = join(dir, 'slow');
     const tries = (): number[] =>
       existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map(Number) : [];
@@ -254,14 +267,14 @@ describe('the examiner on a page, as a browser shows it', () => {
   it('with cascade, a check that passes starts the next action; one that fails does not', async () => {
     const b = browser(examinerFor());
     b.send({ t: 'page', page: '02-cascade' });
-    b.send({ t: 'run', page: '02-cascade', index: 0 });
+    b.run('02-cascade', 0);
     assert.equal((await b.settled('02-cascade', 1)).output, 'all good: second');
-    b.send({ t: 'run', page: '02-cascade', index: 2 });
+    b.run('02-cascade', 2);
     assert.equal((await b.settled('02-cascade', 2)).state, 'failed');
     // The next action after a passing check is the browser's to perform: a terminal here.
-    b.send({ t: 'run', page: '02-cascade', index: 4 });
+    b.run('02-cascade', 4);
     await until('the terminal action is triggered', () =>
-      b.seen.find((m) => m['t'] === 'trigger' && m['index'] === 5),
+      b.seen.find((m) => m['t'] === 'trigger' && m['line'] === lineOf('02-cascade', 5)),
     );
     assert.deepEqual(b.reports('02-cascade', 3), [], 'the check after a failure never ran');
     b.close();
@@ -275,7 +288,7 @@ describe('the examiner on a page, as a browser shows it', () => {
     await sleep(500);
     assert.deepEqual(b.reports('03-autostart', 2), [], 'not in a closed section');
     assert.deepEqual(b.reports('03-autostart', 7), [], 'not without autostart');
-    b.send({ t: 'expand', page: '03-autostart', index: 1 });
+    b.expand('03-autostart', 1);
     assert.equal((await b.settled('03-autostart', 2)).output, 'all good: closed');
     b.close();
   });
@@ -288,9 +301,9 @@ describe('the examiner on a page, as a browser shows it', () => {
     b.send({ t: 'page', page: '03-autostart' });
     await b.settled('03-autostart', 5);
     assert.deepEqual(progress(b), []);
-    b.send({ t: 'expand', page: '03-autostart', index: 1 });
+    b.expand('03-autostart', 1);
     await b.settled('03-autostart', 2);
-    b.send({ t: 'run', page: '03-autostart', index: 7 });
+    b.run('03-autostart', 7);
     await b.settled('03-autostart', 7);
     await until('the page is done', () =>
       (progress(b) as string[]).includes('03-autostart') ? true : undefined,
@@ -303,34 +316,51 @@ describe('the examiner on a page, as a browser shows it', () => {
   });
 
   it('acts on a message from the network only once it is shaped as one', () => {
-    assert.deepEqual(parseMessage('{"t":"run","page":"06-response-completion","index":3}'), {
-      t: 'run',
-      page: '06-response-completion',
-      index: 3,
-    });
+    const handled: ExaminerMessage[] = [];
+    const session = {
+      handle: (m: ExaminerMessage) => handled.push(m),
+      close: () => undefined,
+    };
+    const send = (data: string, binary = false) => dispatch(session, Buffer.from(data), binary);
+    assert.deepEqual(send('{"t":"run","page":"06-response-completion","line":3}'), { ok: true });
+    assert.deepEqual(handled, [{ t: 'run', page: '06-response-completion', line: 3 }]);
     for (const [data, why] of [
-      ['not json', /JSON/],
-      ['[1]', /object/],
-      ['{"t":"run","page":"../../etc/passwd","index":1}', /page/],
-      ['{"t":"run","page":"06-x","index":1.5}', /index/],
-      ['{"t":"run","page":"06-x","index":-1}', /index/],
-      ['{"t":"run","page":"06-x","index":1e9}', /index/],
-      ['{"t":"kill","page":"06-x"}', /"t: page, run or expand"/],
-      [JSON.stringify({ t: 'page', page: '06-x', pad: 'x'.repeat(600) }), /at most/],
-    ] as const)
-      assert.match(JSON.stringify(parseMessage(data)), why, data);
+      ['not json', /^not JSON$/],
+      ['[1]', /^not a JSON object$/],
+      ['{"t":"kill","page":"06-x"}', /^no such message type$/],
+      ['{"t":"run","page":"../../etc/passwd","line":1}', /^run: \/page must match pattern/],
+      ['{"t":"run","page":"06-x","line":1.5}', /^run: \/line must be integer$/],
+      ['{"t":"run","page":"06-x","line":0}', /^run: \/line must be >= 1$/],
+      ['{"t":"expand","page":"06-x","line":1e9}', /^expand: \/line must be <= 100000$/],
+      ['{"t":"run","page":"06-x"}', /^run: the message must have required property 'line'$/],
+      [
+        '{"t":"page","page":"06-x","pad":1}',
+        /^page: the message must NOT have additional properties$/,
+      ],
+    ] as const) {
+      const outcome = send(data);
+      assert.ok(!outcome.ok && 'reason' in outcome, data);
+      assert.match(outcome.reason, why, data);
+    }
+    assert.deepEqual(send('{"t":"page","page":"06-x"}', true), {
+      ok: false,
+      reason: 'binary frames are not accepted',
+    });
+    assert.equal(handled.length, 1, 'nothing refused reached the examiner');
+
+    // Shaped right, but not an action of the page shown.
     const b = browser(examinerFor());
-    b.send({ t: 'run', page: '02-cascade', index: 0 });
+    b.run('02-cascade', 0);
     b.send({ t: 'page', page: '02-cascade' });
-    b.send({ t: 'run', page: '02-cascade', index: 5 });
-    b.send({ t: 'run', page: '02-cascade', index: 99 });
+    b.run('02-cascade', 5);
+    b.send({ t: 'run', page: '02-cascade', line: 99 });
     b.send({ t: 'page', page: '09-none' });
     assert.deepEqual(
-      b.seen.filter((m) => m['t'] === 'error').map((m) => m['message']),
+      b.seen.filter((m) => m['t'] === 'error').map((m) => m['error']),
       [
         '02-cascade is not the page shown',
-        'action 5 of 02-cascade is not a check',
-        'action 99 of 02-cascade is not a check',
+        `line ${lineOf('02-cascade', 5)} of 02-cascade is not a check`,
+        'line 99 of 02-cascade is not a check',
         'no page 09-none',
       ],
     );
@@ -360,6 +390,7 @@ describe("the portal's /examiner socket", () => {
       root,
       guard: { allowedHosts: new Set(LOCAL_HOSTS) },
       grafanaUrl: 'http://localhost:3000',
+      grafanaUpstream: 'http://127.0.0.1:9',
       rewriteCommand: (c) => c,
       terminals: createTerminals(await loadPty(), { cwd: root, shell: '/bin/sh', env: ENV }),
       examiner,
@@ -379,9 +410,9 @@ describe("the portal's /examiner socket", () => {
       ws.on('message', (data: Buffer) =>
         seen.push(JSON.parse(data.toString()) as Record<string, unknown>),
       );
-      ws.send('{"t":"run","page":"01-page","index":"0"}');
+      ws.send('{"t":"run","page":"01-page","line":"3"}');
       ws.send(JSON.stringify({ t: 'page', page: '01-page' }));
-      ws.send(JSON.stringify({ t: 'run', page: '01-page', index: 0 }));
+      ws.send(JSON.stringify({ t: 'run', page: '01-page', line: 3 }));
       const passed = await until('the check passes', () =>
         seen.find((m) => m['t'] === 'check' && m['state'] === 'passed'),
       );
@@ -389,7 +420,7 @@ describe("the portal's /examiner socket", () => {
       await until('the page is done', () =>
         seen.find((m) => m['t'] === 'progress' && JSON.stringify(m['done']) === '["01-page"]'),
       );
-      assert.deepEqual(seen[0], { t: 'error', message: 'index: a whole number under 1000' });
+      assert.deepEqual(seen[0], { t: 'error', error: 'run: /line must be integer' });
       ws.terminate();
     } finally {
       await portal.close();
@@ -404,12 +435,12 @@ describe('a page with checks, as the portal renders it', () => {
     rewriteCommand: (c) => c,
   });
 
-  it("numbers every page's actions as the page model does, so that a check is run by its number", () => {
+  it('marks every action of every page with the line the page model knows it by', () => {
     for (const file of listPages(join(ROOT, 'workshop'))) {
       const html = render(file).html;
       const rendered = [
         ...html.matchAll(
-          /data-action="([^"]+)" data-index="(\d+)"|<details class="section" data-index="(\d+)"|class="section-end" data-index="(\d+)"/g,
+          /data-action="([^"]+)" data-line="(\d+)"|<details class="section" data-line="(\d+)"|class="section-end" data-line="(\d+)"/g,
         ),
       ].map((m) =>
         m[1] !== undefined
@@ -419,13 +450,9 @@ describe('a page with checks, as the portal renders it', () => {
             : `${m[4] ?? ''} section:end`,
       );
       const model = parsePage(file).blocks.flatMap((b) =>
-        b.type === 'action' ? [b.action.kind] : [],
+        b.type === 'action' ? [`${b.action.line} ${b.action.kind}`] : [],
       );
-      assert.deepEqual(
-        rendered,
-        model.map((kind, i) => `${i} ${kind}`),
-        file,
-      );
+      assert.deepEqual(rendered, model, file);
     }
   });
 
@@ -445,7 +472,7 @@ describe('a page with checks, as the portal renders it', () => {
       ).html;
       assert.match(
         html,
-        /<details class="section" data-index="0" data-name="\*"><summary class="section-title">Section: If it fails<\/summary>\n<p>A hint.<\/p>\n<span class="section-end" data-index="1" hidden><\/span><\/details>/,
+        /<details class="section" data-line="3" data-name="\*"><summary class="section-title">Section: If it fails<\/summary>\n<p>A hint.<\/p>\n<span class="section-end" data-line="9" hidden><\/span><\/details>/,
       );
       assert.match(
         html,

@@ -6,7 +6,7 @@
 // is ticked; a check run before its load fails and says what to do.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, type Running, launch } from '../../../harness/servers.js';
 import { type Prometheus, prometheusTool, startPrometheus } from '../../helpers/prometheus.js';
-import { type Portal, startPortal } from '../portal-process.js';
+import { type GrafanaStandIn, startGrafanaStandIn } from '../grafana-stand-in.js';
+import { type Portal, startPortal } from '../../../harness/portal.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -92,15 +93,33 @@ async function waitForTerminal(
   throw new Error(`terminal ${id} never showed ${String(pattern)}; it ends:\n${text.slice(-1500)}`);
 }
 
+// The Grafana tab after a dashboard action: the dashboard when Grafana answers the portal,
+// else the words that say it does not. Returns the frame's address, or undefined.
+async function grafanaTab(page: Page, url: string): Promise<string | undefined> {
+  const status = (await (await fetch(`${url}/api/grafana`)).json()) as { up: boolean };
+  if (!status.up) {
+    const down = page.locator('#grafana-down');
+    await down.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(
+      (await down.textContent()) ?? '',
+      /^Grafana does not answer at \S+ \(.+\): is the grafana service up\? `docker compose ps grafana`$/,
+    );
+    assert.ok(!(await page.locator('#grafana').isVisible()), 'no broken frame');
+    return undefined;
+  }
+  await page.locator('#grafana').waitFor({ state: 'visible', timeout: 15_000 });
+  return (await page.locator('#grafana').getAttribute('src')) ?? '';
+}
+
 describe('the learner in the browser', { skip: missing }, () => {
   let dir: string;
   let context: BrowserContext;
   let page: Page;
   let url: string;
   let portal: Portal | undefined;
+  let grafana: GrafanaStandIn | undefined;
   let services: Running[] = [];
   let prometheus: Prometheus | undefined;
-  let home: string | undefined;
 
   before(async () => {
     if (STACK_URL === undefined) {
@@ -120,16 +139,18 @@ describe('the learner in the browser', { skip: missing }, () => {
           new URL(services[i]?.url ?? '').port,
         ]),
       );
-      // A home of its own, so the shells start as a new learner's would, without this
-      // machine's ~/.bashrc.
-      home = mkdtempSync(join(tmpdir(), 'portal-home-'));
-      writeFileSync(join(home, '.bashrc'), '');
-      portal = await startPortal([], {
-        HOME: home,
-        PATH: `${join(ROOT, 'test/workshop/stand-ins')}:${process.env['PATH'] ?? ''}`,
-        ...ports,
-        PROMETHEUS_PORT: new URL(prometheus.url).port,
-      });
+      // The shells start in an empty HOME (startPortal), as a new learner's would.
+      // No Grafana here: a labelled stand-in answers its health and dashboard pages, down
+      // at first, so that the tab is seen to say so and then to show the dashboard.
+      grafana = await startGrafanaStandIn(false);
+      portal = await startPortal(
+        ['--grafana-url', grafana.url, '--grafana-upstream', grafana.url],
+        {
+          PATH: `${join(ROOT, 'test/workshop/stand-ins')}:${process.env['PATH'] ?? ''}`,
+          ...ports,
+          PROMETHEUS_PORT: new URL(prometheus.url).port,
+        },
+      );
       url = portal.url;
     } else url = STACK_URL.replace(/\/$/, '');
     dir = mkdtempSync(join(tmpdir(), 'portal-chromium-'));
@@ -149,9 +170,9 @@ describe('the learner in the browser', { skip: missing }, () => {
     await context.close();
     rmSync(dir, { recursive: true, force: true });
     await portal?.close();
+    await grafana?.close();
     await prometheus?.stop();
     await Promise.all(services.map((v) => v.stop()));
-    if (home !== undefined) rmSync(home, { recursive: true, force: true });
   });
 
   const actions = () => page.locator('#page .action');
@@ -298,9 +319,18 @@ describe('the learner in the browser', { skip: missing }, () => {
         await waitForTerminal(page, 2, /Bombarding|bombarding/i);
       }
       if (kind.startsWith('dashboard:') && loadClicked > 0) {
-        const src = (await page.locator('#grafana').getAttribute('src')) ?? '';
-        assert.ok(src.includes('/d/raw-requests?var-variant=hello-world-v3-1'), src);
-        assert.ok(await page.locator('#grafana').isVisible(), 'the Grafana tab shows');
+        const want = '/d/raw-requests?var-variant=hello-world-v3-1';
+        const link = (await page.locator('#grafana-link').getAttribute('href')) ?? '';
+        assert.ok(link.includes(want), link);
+        if (grafana !== undefined) {
+          // Down: the tab says so. Up: within the 3 s it asks again, the dashboard.
+          assert.equal(await grafanaTab(page, url), undefined);
+          grafana.healthy = true;
+          await page.locator('#grafana').waitFor({ state: 'visible', timeout: 30_000 });
+          assert.ok(!(await page.locator('#grafana-down').isVisible()), 'the words are gone');
+        }
+        const src = await grafanaTab(page, url);
+        if (src !== undefined) assert.ok(src.includes(want), src);
         break;
       }
       if (kind === 'terminal:execute' && /^Terminal 1/.test(text))
@@ -373,9 +403,11 @@ describe('the learner in the browser', { skip: missing }, () => {
     await link.scrollIntoViewIfNeeded();
     await sleep(1000);
     await link.click();
-    const src = (await page.locator('#grafana').getAttribute('src')) ?? '';
-    assert.ok(src.includes('/d/process-info?') && src.includes('viewPanel=8'), src);
-    assert.ok(await page.locator('#grafana').isVisible(), 'the Grafana tab shows');
+    const href = (await page.locator('#grafana-link').getAttribute('href')) ?? '';
+    assert.ok(href.includes('/d/process-info?') && href.includes('viewPanel=8'), href);
+    const src = await grafanaTab(page, url);
+    if (src !== undefined)
+      assert.ok(src.includes('/d/process-info?') && src.includes('viewPanel=8'), src);
 
     // Both loads at once: hello-world-v3-2 counts them, hello-world-v1 shows them in its CPU.
     const loads = page.locator('#page .action[data-action="terminal:execute"]');
