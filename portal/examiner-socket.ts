@@ -1,5 +1,5 @@
 import type { Examiner } from './examiner-session.js';
-import { type Handler, createDispatcher, message } from './messages.js';
+import { type Handler, answerRefused, createDispatcher, message } from './messages.js';
 import { MAX_FRAME, type Socket } from './terminal-socket.js';
 
 type Session = ReturnType<Examiner['connect']>;
@@ -50,14 +50,7 @@ export function serveExaminer(examiner: Examiner, socket: Socket): void {
   });
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     const outcome = dispatch(session, data, isBinary);
-    if (outcome.ok) return;
-    if ('reason' in outcome) {
-      if (socket.bufferedAmount > MAX_FRAME) socket.terminate();
-      else socket.send(JSON.stringify({ t: 'error', error: outcome.reason }));
-    } else {
-      process.stderr.write(`workshop: examiner: ${outcome.error.stack ?? ''}\n`);
-      socket.close(1011, 'the portal failed on that message');
-    }
+    if (!outcome.ok) answerRefused(socket, outcome, 'examiner', MAX_FRAME);
   });
   socket.on('close', () => {
     session.close();
