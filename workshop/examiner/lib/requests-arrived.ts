@@ -26,7 +26,7 @@ export async function requestsArrived(args: string[]): Promise<string> {
   const expected =
     values.rate === undefined
       ? perSecond(floor)
-      : `${perSecond(floor)} (90 % of ${perSecond(rate)})`;
+      : `${perSecond(floor)}, 90 % of ${perSecond(rate)}`;
   const needed = seconds(values.for);
   const span = seconds(values.window);
   const { scrapeSeconds: step } = await scraped(job);
