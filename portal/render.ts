@@ -101,7 +101,15 @@ function renderAction(kind: string, source: string, line: number, options: Rende
 export function createRenderer(options: RenderOptions): (file: string) => RenderedPage {
   return (file: string): RenderedPage => {
     const source = readFileSync(file, 'utf8');
-    const md = new MarkdownIt({ html: false, linkify: true });
+    // Raw HTML never reaches the page; HTML comments hold what only Educates shows
+    // (educates/content.ts), so they are read as HTML in order to be dropped.
+    const md = new MarkdownIt({ html: true, linkify: true });
+    md.core.ruler.push('drop_html', (state) => {
+      state.tokens = state.tokens.filter((t) => t.type !== 'html_block');
+      for (const block of state.tokens)
+        if (block.children !== null)
+          block.children = block.children.filter((t) => t.type !== 'html_inline');
+    });
     const fence = md.renderer.rules.fence;
     // An action is known by the line its block starts on, as the page model knows it: the
     // examiner runs a check, the server a selection, by its page and line.

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Codespace, forwardedRequestAllowed } from './codespaces.js';
 
 // A web terminal is a door into the machine. Every request, WebSocket upgrades included,
 // must name the portal itself in Host (DNS rebinding) and, when the browser sends an
@@ -14,6 +15,8 @@ export const FAILED_ATTEMPTS = { max: 20, windowMs: 60_000 };
 export interface Guard {
   allowedHosts: ReadonlySet<string>;
   token?: string | undefined;
+  // In a GitHub Codespace: its forwarded name and Origin pair is accepted too (codespaces.ts).
+  codespace?: Codespace | undefined;
 }
 
 // "example:8080" -> "example", "[::1]:8080" -> "::1"; undefined when it is not a host.
@@ -79,7 +82,12 @@ export function guardRequests(guard: Guard, attempts: Attempts) {
         if (reply.statusCode !== 101) request.raw.socket.destroy();
       });
     const host = request.headers.host;
-    if (!hostAllowed(host, guard) || !originAllowed(request.headers.origin, host)) {
+    const origin = request.headers.origin;
+    const local = request.raw.socket.localPort;
+    if (
+      !(hostAllowed(host, guard) && originAllowed(origin, host)) &&
+      !forwardedRequestAllowed(guard.codespace, hostname(host), origin, local)
+    ) {
       await reply
         .code(403)
         .type('text/plain')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -7,6 +8,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Examiner } from './examiner-session.js';
 import { serveExaminer } from './examiner-socket.js';
+import { type GrafanaProxyOptions, registerGrafanaProxy } from './grafana-proxy.js';
 import { listPages, parsePage, str } from './pages.js';
 import { viewFile } from './files.js';
 import { createGrafanaProbe } from './grafana.js';
@@ -22,6 +24,10 @@ export interface PortalOptions {
   grafanaUrl: string;
   // Where the portal itself reaches Grafana, to tell the page whether it answers.
   grafanaUpstream: string;
+  // Grafana served on this origin under a path (GRAFANA_URL=/grafana), from its upstream.
+  grafanaProxy?: GrafanaProxyOptions | undefined;
+  // In a GitHub Codespace: the Grafana tab says why a frame of another forwarded port is empty.
+  codespace?: boolean;
   rewriteCommand: (command: string) => string;
   terminals: Terminals;
   examiner: Examiner;
@@ -33,6 +39,10 @@ export interface PortalOptions {
 const HEARTBEAT_MS = 15_000;
 
 const PUBLIC = fileURLToPath(new URL('public/', import.meta.url));
+// Found as Node finds them: the workshop image keeps its dependencies in /home/node/node_modules,
+// above the repository, so that a dev container can mount a checkout over the repository.
+const require = createRequire(import.meta.url);
+const packageDir = (name: string): string => dirname(require.resolve(`${name}/package.json`));
 
 const escape = (s: string): string =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
@@ -76,13 +86,14 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
 
   const statics: Array<[string, string]> = [
     ['/assets/', PUBLIC],
-    ['/vendor/xterm/', join(root, 'node_modules', '@xterm', 'xterm')],
-    ['/vendor/addon-fit/', join(root, 'node_modules', '@xterm', 'addon-fit')],
-    ['/vendor/hljs/', join(root, 'node_modules', 'highlight.js', 'styles')],
+    ['/vendor/xterm/', packageDir('@xterm/xterm')],
+    ['/vendor/addon-fit/', packageDir('@xterm/addon-fit')],
+    ['/vendor/hljs/', join(packageDir('highlight.js'), 'styles')],
     ['/workshop/figures/', join(workshop, 'figures')],
   ];
   for (const [prefix, dir] of statics)
     await app.register(fastifyStatic, { root: dir, prefix, decorateReply: false, index: false });
+  if (options.grafanaProxy !== undefined) await registerGrafanaProxy(app, options.grafanaProxy);
 
   const pages = (): Array<{ name: string; title: string; file: string }> =>
     listPages(workshop).map((file) => {
@@ -96,7 +107,11 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
   app.get('/', async (_request, reply) => {
     const list = pages();
     const template = readFileSync(join(PUBLIC, 'index.html'), 'utf8');
-    const config = { grafanaUrl: options.grafanaUrl, where: options.where };
+    const config = {
+      grafanaUrl: options.grafanaUrl,
+      where: options.where,
+      codespace: options.codespace === true,
+    };
     return reply
       .type('text/html')
       .header('cache-control', 'no-store')

@@ -1,4 +1,4 @@
-/* global document, window, location, localStorage, history, fetch, WebSocket, URLSearchParams, ResizeObserver, setTimeout, clearTimeout, console */
+/* global document, window, location, localStorage, history, fetch, WebSocket, URL, URLSearchParams, ResizeObserver, setTimeout, clearTimeout, console */
 // The learner's side of the portal: the page on the left, terminals, editor and Grafana
 // on the right. Terminals are shells in the server; this page only shows them.
 import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
@@ -164,7 +164,9 @@ async function openFile(body, selectionLine) {
 }
 
 // The Grafana tab: the dashboard once Grafana answers the portal, and until then a line
-// that says it does not, asked again every 3 s while the tab shows.
+// that says it does not, asked again every 3 s while the tab shows. In a codespace, a frame
+// of another forwarded port shows nothing until that port's GitHub sign-in has been done in
+// a tab of its own (its page refuses to be framed): the tab says so.
 let dashboard = config.grafanaUrl;
 let grafanaTimer;
 async function showGrafana(reload = false) {
@@ -172,6 +174,8 @@ async function showGrafana(reload = false) {
   const frame = $('#grafana');
   const down = $('#grafana-down');
   $('#grafana-link').href = dashboard;
+  const elsewhere = new URL(dashboard, location.href).origin !== location.origin;
+  $('#grafana-note').hidden = !(config.codespace && elsewhere);
   const status = await (await fetch('/api/grafana')).json();
   frame.hidden = !status.up;
   down.hidden = status.up;

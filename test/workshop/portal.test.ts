@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,39 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { listPages, parsePage } from '../../portal/pages.js';
 import { ROOT } from '../helpers/servers.js';
 import { type Portal, startPortal } from '../../harness/portal.js';
-
-// A raw request, so that Host and the upgrade headers are exactly what a test says.
-function raw(
-  port: number,
-  headers: Record<string, string>,
-  path = '/',
-): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, headers, setHost: false, agent: false },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-        });
-      },
-    );
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const UPGRADE = {
-  Connection: 'Upgrade',
-  Upgrade: 'websocket',
-  'Sec-WebSocket-Version': '13',
-  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-};
+import { raw, UPGRADE } from './raw-request.js';
 
 describe('the workshop portal (npm run workshop -- serve)', () => {
   let portal: Portal;
@@ -140,6 +107,14 @@ describe('the workshop portal (npm run workshop -- serve)', () => {
       /data-action="dashboard:reload-dashboard" data-line="\d+" data-body="[^"]*http:\/\/localhost:3000\/d\/raw-requests\?var-variant=hello-world-v3-1/,
     );
     assert.doesNotMatch(page.html, /\{\{grafana_url\}\}/);
+  });
+
+  it('shows none of the text a page keeps in HTML comments for Educates', async () => {
+    const page = (await (await fetch(`${portal.url}/api/pages/02-setup`)).json()) as {
+      html: string;
+    };
+    assert.match(page.html, /docker compose up -d/);
+    assert.doesNotMatch(page.html, /educates:|Your session started|&lt;!--/);
   });
 });
 
