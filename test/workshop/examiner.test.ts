@@ -11,6 +11,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import type { Socket as NetSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -399,8 +400,14 @@ describe("the portal's /examiner socket", () => {
     try {
       await portal.ready();
       // A WebSocket client of ws's, in this process (its types are not installed).
+      // An in-process upgrade has no socket of its own: the guard reads the port it came to.
       const ws = (await portal.injectWS('/examiner', {
         headers: { host: 'localhost' },
+        socket: {
+          localPort: 8080,
+          remoteAddress: '127.0.0.1',
+          destroy: () => undefined,
+        } as unknown as NetSocket,
       })) as unknown as {
         on(event: 'message', listener: (data: Buffer) => void): void;
         send(data: string): void;
