@@ -3,6 +3,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { listVariants } from '../lib/variants.js';
 import { checkBombardier } from './bombardier.js';
+import { findCheck } from './examiner.js';
+import {
+  CHECK,
+  SECTION_BEGIN,
+  SECTION_END,
+  checkProblems,
+  sectionProblems,
+  sections,
+} from './examiner-fields.js';
 import { type Action, type Page, listPages, parsePage, str } from './pages.js';
 
 export interface Problem {
@@ -53,12 +62,15 @@ export function words(command: string): string[] {
 // finds each of them on the workshop service's PATH.
 export const WORKSTATION_TOOLS = ['bombardier', 'curl', 'diff', 'cat', 'grep', 'npm'];
 
-function checkTarget(url: string, repo: Repo): string[] {
+function checkTarget(url: string, repo: Repo, what = "bombardier's target"): string[] {
   const host = URL.canParse(url) ? new URL(url).hostname : '';
   return repo.services.has(host) || host === 'localhost'
     ? []
-    : [`bombardier's target ${url} names no compose service`];
+    : [`${what} ${url} names no compose service`];
 }
+
+// Words joined by hyphens, as the services are named: hello-world-v3-1.
+const SERVICE_LIKE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 
 function checkCommand(command: string, repo: Repo): string[] {
   const problems: string[] = [];
@@ -164,9 +176,56 @@ function checkAction(action: Action, repo: Repo): string[] {
       const url = str(body, 'url');
       return url === undefined ? [`${kind} needs a url`] : checkDashboardUrl(url, repo);
     }
+    case CHECK: {
+      const problems = checkProblems(body);
+      const name = body['name'];
+      if (typeof name !== 'string') return problems;
+      try {
+        findCheck(join(repo.root, 'workshop', 'examiner', 'tests'), name);
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+      // The services and URLs a check is given are the environment's.
+      for (const arg of Array.isArray(body['args']) ? (body['args'] as unknown[]) : []) {
+        if (typeof arg !== 'string') continue;
+        if (/^https?:/.test(arg)) problems.push(...checkTarget(arg, repo, "the check's URL"));
+        else if (SERVICE_LIKE.test(arg) && !repo.services.has(arg))
+          problems.push(`"${arg}" names no compose service`);
+      }
+      return problems;
+    }
+    case SECTION_BEGIN:
+    case SECTION_END:
+      return sectionProblems(kind, body);
     default:
       return [`unknown action ${kind}`];
   }
+}
+
+// What makes a page an exercise: it sends load or runs a variant.
+const EXERCISE = /^(bombardier |npm run start-server )/;
+
+// An exercise ends with a check: after its last load or launcher command, an
+// examiner:execute-test. Sections pair up by name.
+function checkExercise(page: Page): Problem[] {
+  const actions = page.blocks.flatMap((b) => (b.type === 'action' ? [b.action] : []));
+  const problems = sections(actions).problems.map(({ index, message }) => ({
+    page: page.name,
+    line: actions[index]?.line ?? 0,
+    message,
+  }));
+  let lastLoad = -1;
+  actions.forEach((a, i) => {
+    if (a.kind === 'terminal:execute' && EXERCISE.test(str(a.body, 'command') ?? '')) lastLoad = i;
+  });
+  if (lastLoad >= 0 && !actions.slice(lastLoad + 1).some((a) => a.kind === CHECK))
+    problems.push({
+      page: page.name,
+      line: actions[lastLoad]?.line ?? 0,
+      message:
+        'an exercise ends with a check: add an examiner:execute-test after its last load (workshop/README.md, "Checks")',
+    });
+  return problems;
 }
 
 const QUOTED = /Quoted from \[([^\]]+)\]\([^)]+\):/;
@@ -234,6 +293,7 @@ export function checkWorkshop(root: string): Problem[] {
       problems.push({ page: basename(file, '.md'), line: 0, message: (err as Error).message });
       continue;
     }
+    problems.push(...checkExercise(page));
     for (const block of page.blocks) {
       if (block.type === 'text') {
         problems.push(...checkText(page, block.text, block.line, repo));

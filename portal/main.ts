@@ -92,6 +92,8 @@ try {
 if (codespace !== undefined) grafanaUrl = forwardedUrl(codespace, grafanaUrl);
 const { createPortal } = await import('./server.js');
 const { createTerminals, loadPty } = await import('./terminals.js');
+const { createExaminer } = await import('./examiner-session.js');
+const { homedir } = await import('node:os');
 const { publishedPorts, rewriteServiceUrls } = await import('./services.js');
 
 let spawn;
@@ -108,6 +110,7 @@ const inStack = serviceUrls === 'direct';
 const rewrite = inStack
   ? (command: string) => command
   : rewriteServiceUrls(publishedPorts(values.root, process.env));
+const home = process.env['HOME'] ?? homedir();
 // The browser opens Grafana at --grafana-url; the portal asks whether it answers at the
 // address it reaches it on itself: the grafana service by name in the stack, its
 // published port from a checkout.
@@ -139,6 +142,19 @@ const portal = await createPortal({
     cwd: values.root,
     shell: process.env['WORKSHOP_SHELL'] ?? '/bin/bash',
     env: process.env,
+  }),
+  // The checks run as Educates runs them, from the home directory, with an environment of
+  // their own: Prometheus's address, from a checkout its published port.
+  examiner: createExaminer({
+    root: values.root,
+    cwd: home,
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: home,
+      LANG: 'C.UTF-8',
+      PROMETHEUS_URL: process.env['PROMETHEUS_URL'] ?? rewrite('http://prometheus:9090'),
+    },
+    rewriteArg: rewrite,
   }),
   where: inStack
     ? 'Terminals are shells in the workshop container.'

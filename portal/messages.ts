@@ -63,3 +63,27 @@ export function createDispatcher<C>(table: Record<string, Handler<C>>) {
     }
   };
 }
+
+// What the portal does with a frame that was not ok: a refused message is answered with an
+// `error` message and the connection goes on (a client that sends refused messages and reads
+// none of the answers is let go rather than queued for); a handler that threw ends this
+// connection only, said on stderr as `workshop: <where>: ...`.
+export function answerRefused(
+  socket: {
+    send(data: string): void;
+    close(code: number, reason: string): void;
+    terminate(): void;
+    bufferedAmount: number;
+  },
+  outcome: Exclude<Outcome, { ok: true }>,
+  where: string,
+  maxQueued: number,
+): void {
+  if ('reason' in outcome) {
+    if (socket.bufferedAmount > maxQueued) socket.terminate();
+    else socket.send(JSON.stringify({ t: 'error', error: outcome.reason }));
+  } else {
+    process.stderr.write(`workshop: ${where}: ${outcome.error.stack ?? ''}\n`);
+    socket.close(1011, 'the portal failed on that message');
+  }
+}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { parse } from 'yaml';
+import { CHECK, SECTION_BEGIN, SECTION_END, checkTitle, sectionTitle } from './examiner-fields.js';
 import { str } from './pages.js';
 
 export interface RenderOptions {
@@ -43,9 +44,26 @@ function describe(kind: string, body: Record<string, unknown>): [string, string]
     case 'dashboard:open-dashboard':
     case 'dashboard:reload-dashboard':
       return [`${str(body, 'name') ?? 'Grafana'}: open`, str(body, 'url') ?? ''];
+    case CHECK:
+      return [checkTitle(body), str(body, 'description') ?? ''];
     default:
       return [kind, ''];
   }
+}
+
+// A section is a <details> that opens at its section:begin and closes at its section:end:
+// collapsed unless `open`, its content the page's blocks between the two.
+function renderSection(kind: string, body: Record<string, unknown>, line: number): string {
+  // The end's marker lets a cascade that reaches it close the section, as in Educates.
+  if (kind === SECTION_END)
+    return `<span class="section-end" data-line="${line}" hidden></span></details>\n`;
+  const description = str(body, 'description');
+  return (
+    `<details class="section" data-line="${line}" data-name="${escape(str(body, 'name') ?? '*')}"${body['open'] === true ? ' open' : ''}>` +
+    `<summary class="section-title">${escape(sectionTitle(body))}</summary>` +
+    (description === undefined ? '' : `<pre class="action-detail">${escape(description)}</pre>`) +
+    '\n'
+  );
 }
 
 function renderAction(kind: string, source: string, line: number, options: RenderOptions): string {
@@ -58,6 +76,7 @@ function renderAction(kind: string, source: string, line: number, options: Rende
   } catch (err) {
     return `<div class="page-error">line ${line}: the ${escape(kind)} block cannot be read: ${escape((err as Error).message)}</div>`;
   }
+  if (kind === SECTION_BEGIN || kind === SECTION_END) return renderSection(kind, body, line);
   for (const key of ['url', 'command']) {
     const value = str(body, key);
     if (value === undefined) continue;
@@ -71,6 +90,10 @@ function renderAction(kind: string, source: string, line: number, options: Rende
     `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-line="${line}" data-body="${escape(JSON.stringify(body))}">` +
     `<div class="action-title">${escape(title)}</div>` +
     (detail === '' ? '' : `<pre class="action-detail">${escape(detail)}</pre>`) +
+    // What the check printed last, filled in by the page's script.
+    (kind === CHECK
+      ? '<div class="check-result" hidden><div class="check-status"></div><pre class="check-output"></pre></div>'
+      : '') +
     '</div>\n'
   );
 }
@@ -88,6 +111,8 @@ export function createRenderer(options: RenderOptions): (file: string) => Render
           block.children = block.children.filter((t) => t.type !== 'html_inline');
     });
     const fence = md.renderer.rules.fence;
+    // An action is known by the line its block starts on, as the page model knows it: the
+    // examiner runs a check, the server a selection, by its page and line.
     md.renderer.rules.fence = (tokens, idx, opts, env, self) => {
       const token = tokens[idx];
       if (token !== undefined && ACTION.test(token.info.trim()))

@@ -6,6 +6,8 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type Examiner } from './examiner-session.js';
+import { serveExaminer } from './examiner-socket.js';
 import { type GrafanaProxyOptions, registerGrafanaProxy } from './grafana-proxy.js';
 import { listPages, parsePage, str } from './pages.js';
 import { viewFile } from './files.js';
@@ -28,6 +30,7 @@ export interface PortalOptions {
   codespace?: boolean;
   rewriteCommand: (command: string) => string;
   terminals: Terminals;
+  examiner: Examiner;
   // Shown on every page: where the terminals run.
   where: string;
 }
@@ -194,8 +197,16 @@ export async function createPortal(options: PortalOptions): Promise<FastifyInsta
     serveTerminal(terminals, request.params.id, socket);
   });
 
+  // The page's checks: the browser says which page it shows and which check to run; the
+  // examiner runs them in processes of their own and reports back.
+  app.get('/examiner', { websocket: true }, (socket) => {
+    heartbeat.watch(socket);
+    serveExaminer(options.examiner, socket);
+  });
+
   app.addHook('onClose', () => {
     terminals.close();
+    options.examiner.close();
   });
   return app;
 }

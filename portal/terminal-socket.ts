@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { type Handler, createDispatcher, message } from './messages.js';
+import { type Handler, answerRefused, createDispatcher, message } from './messages.js';
 import type { Client, Session, Terminals } from './terminals.js';
 
 // What the portal uses of a ws socket.
@@ -108,16 +108,7 @@ export function serveTerminal(terminals: Terminals, id: string, socket: Socket):
   const context = { terminals, session, client: socket };
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     const outcome = dispatch(context, data, isBinary);
-    if (outcome.ok) return;
-    if ('reason' in outcome) {
-      // A client that sends refused messages and reads none of the answers is let go
-      // rather than queued for.
-      if (socket.bufferedAmount > MAX_FRAME) socket.terminate();
-      else socket.send(JSON.stringify({ t: 'error', error: outcome.reason }));
-    } else {
-      process.stderr.write(`workshop: terminal ${id}: ${outcome.error.stack ?? ''}\n`);
-      socket.close(1011, 'the portal failed on that message');
-    }
+    if (!outcome.ok) answerRefused(socket, outcome, `terminal ${id}`, MAX_FRAME);
   });
   socket.on('close', () => {
     terminals.detach(session, socket);

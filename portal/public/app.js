@@ -215,9 +215,74 @@ async function perform(kind, body, line) {
     case 'dashboard:open-dashboard':
     case 'dashboard:reload-dashboard':
       return openDashboard(String(body.url ?? config.grafanaUrl));
+    case 'examiner:execute-test':
+      // Shown as running at once: what it said before is no longer its answer.
+      showCheck({ line: Number(line), state: 'running', attempt: 1, of: null, output: '' });
+      return examine({ t: 'run', page: current, line: Number(line) });
     default:
       showError(`This portal does not know the action ${kind}.`);
   }
+}
+
+// Checks: the examiner in the server runs them; this page says which page it shows, asks for
+// a check when one is clicked, and shows what they found. Done pages come from the server,
+// so they survive a reload.
+let examiner;
+const examinerQueue = [];
+function examine(message) {
+  const text = JSON.stringify(message);
+  if (examiner?.readyState === WebSocket.OPEN) examiner.send(text);
+  else examinerQueue.push(text);
+}
+function connectExaminer() {
+  const ws = new WebSocket(
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/examiner`,
+  );
+  examiner = ws;
+  ws.onopen = () => {
+    examinerQueue.length = 0;
+    if (current) ws.send(JSON.stringify({ t: 'page', page: current }));
+  };
+  ws.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.t === 'progress')
+      for (const a of pageLinks) a.classList.toggle('done', message.done.includes(a.dataset.page));
+    else if (message.t === 'check' && message.page === current) showCheck(message);
+    else if (message.t === 'trigger' && message.page === current) trigger(message.line);
+    else if (message.t === 'error') showError(`The examiner: ${message.error}`);
+  };
+  ws.onclose = () => {
+    if (examiner === ws) setTimeout(connectExaminer, 2000);
+  };
+}
+
+function showCheck(report) {
+  const action = document.querySelector(`#page .action[data-line="${report.line}"]`);
+  if (!action) return;
+  action.classList.remove('running', 'waiting', 'passed', 'failed');
+  action.classList.add(report.state);
+  const box = action.querySelector('.check-result');
+  box.hidden = false;
+  const tries =
+    report.of === null ? `try ${report.attempt}` : `try ${report.attempt} of ${report.of}`;
+  box.querySelector('.check-status').textContent =
+    report.state === 'running'
+      ? `Running (${tries})…`
+      : report.state === 'waiting'
+        ? `Not yet: ${report.status}; trying again (${tries})`
+        : report.state === 'passed'
+          ? 'Passed'
+          : `Failed: ${report.status}`;
+  box.querySelector('.check-output').textContent = report.output;
+}
+
+// A cascade to an action the browser performs, as if it were clicked: a section opens or
+// closes as its title's click would; at a section's end, the section closes.
+function trigger(line) {
+  const target = document.querySelector(`#page [data-line="${line}"]`);
+  if (target?.classList.contains('section-end')) target.closest('details').open = false;
+  else if (target?.classList.contains('section')) target.querySelector('summary').click();
+  else if (target?.classList.contains('action')) target.click();
 }
 
 // Pages: the current one is in the address (#name) and survives a reload.
@@ -243,6 +308,7 @@ async function showPage(name) {
     return;
   }
   article.innerHTML = page.html;
+  examine({ t: 'page', page: name });
   document.title = `${page.title} | lab-node-metrics workshop`;
   $('#left').scrollTop = 0;
 }
@@ -250,12 +316,16 @@ async function showPage(name) {
 $('#page').addEventListener('click', (event) => {
   const action = event.target.closest('.action');
   if (action) {
-    action.classList.add('done');
+    if (action.dataset.action !== 'examiner:execute-test') action.classList.add('done');
     perform(action.dataset.action, JSON.parse(action.dataset.body), action.dataset.line).catch(
       (err) => showError(String(err?.message ?? err)),
     );
     return;
   }
+  // A section opened by the learner starts its checks with autostart.
+  const summary = event.target.closest('details.section > summary');
+  if (summary && !summary.parentElement.open)
+    examine({ t: 'expand', page: current, line: Number(summary.parentElement.dataset.line) });
   const link = event.target.closest('a[data-file]');
   if (link) {
     event.preventDefault();
@@ -290,6 +360,7 @@ window.workshop = {
   },
 };
 
+connectExaminer();
 terminal('1');
 terminal('2');
 for (const id of await (await fetch('/api/terminals')).json()) terminal(id);

@@ -35,6 +35,8 @@ function sayVersion(bin: string): void {
 }
 
 export interface Prometheus {
+  // Its address, http://127.0.0.1:PORT, as the checks take it in PROMETHEUS_URL.
+  url: string;
   // One instant query, evaluated at `at` (Unix seconds; default now): label sets and values.
   query(promql: string, at?: number): Promise<{ metric: Record<string, string>; value: number }[]>;
   // Waits until every target has been scraped at least once after this call.
@@ -93,6 +95,7 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     await sleep(100);
   }
   return {
+    url: base,
     async query(promql, at = Date.now() / 1000) {
       const data = await api<{
         result: { metric: Record<string, string>; value: [number, string] }[];
