@@ -18,6 +18,8 @@ export const LEFT_OUT: Record<string, string> = {
   workshop: 'the Educates session is the workstation: its terminals, editor and examiner',
   loadgen:
     'run on demand with `docker compose run`; a session has no Docker socket, and bombardier is in its terminals',
+  'app-image':
+    'only builds the app image for docker compose (scale 0); a session pulls that image prebuilt',
 };
 
 export function readEnvFile(file: string): Map<string, string> {
@@ -59,7 +61,9 @@ export function educatesCompose(root: string): EducatesCompose {
   for (const [name, raw] of Object.entries(file.services ?? {})) {
     if (name in LEFT_OUT) continue;
     const service = resolve(raw, env) as Service;
-    const { build, volumes, image, ...rest } = service;
+    // pull_policy never is for a checkout, where the app image is built and no registry has
+    // it; a session must pull our images from the registry they were published to.
+    const { build, volumes, image, pull_policy: pullPolicy, ...rest } = service;
     const own =
       typeof image === 'string' ? /^lab-node-metrics-([a-z0-9-]+):local$/.exec(image) : null;
     const binds: string[] = [];
@@ -72,7 +76,12 @@ export function educatesCompose(root: string): EducatesCompose {
     if (own !== null) imageName = own[1] ?? '';
     else if (binds.length > 0) imageName = name;
     else if (build === undefined && typeof image === 'string') {
-      services[name] = { image, ...rest, ...(kept.length > 0 ? { volumes: kept } : {}) };
+      services[name] = {
+        image,
+        ...rest,
+        ...(pullPolicy === undefined ? {} : { pull_policy: pullPolicy }),
+        ...(kept.length > 0 ? { volumes: kept } : {}),
+      };
       continue;
     } else throw new Error(`the ${name} service is built here and has no image of ours to use`);
     if (!(imageName in IMAGES))

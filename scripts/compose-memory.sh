@@ -16,7 +16,9 @@ page07_memory() { # note: what the environment lacks here, for the line
     rest=$((rest + m))
   done
   for service in hello-world-v1 hello-world-v3-2; do
-    "${compose[@]}" -p "$project" exec -T workshop node_modules/.bin/autocannon --connections 3 \
+    # The workstation's node_modules sit above the checkout (portal/Dockerfile), beside no
+    # package.json of the working directory: the binary by its full path.
+    "${compose[@]}" -p "$project" exec -T workshop /home/node/node_modules/.bin/autocannon --connections 3 \
       --overallRate 5000 --duration "$seconds" --json "http://$service:8000/" >".tmp/page07-$service.json" 2>.tmp/page07-$service.log &
     pids+=($!)
   done
