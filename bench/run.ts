@@ -3,6 +3,7 @@
 // npm run bench -- --instructions [--jobs 2 --only NAME,...]
 // npm run bench -- --scrape-cost [--jobs 2 --only NAME,... --label-sets 1,10,100,1000]
 //   (--label-sets: only the growth table, at those counts; --only: ours and the peers named)
+// npm run bench -- --portal [--seconds 60]
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { specs } from './servers.js';
@@ -12,6 +13,7 @@ import { type PairedRow, formatPaired, paired, pairedVerdict } from './paired.js
 import { REQUEST_COUNTS, V8_FLAGS, countInstructions, inParallel } from './instructions.js';
 import { soak } from './soak.js';
 import { MAX_LABEL_SETS, scrapeCost } from './scrape-cost.js';
+import { portalSoak } from './portal.js';
 
 // Two runs of the same servers, as measured (README.md, "the benchmark").
 const REPEATED =
@@ -28,6 +30,8 @@ const { values } = parseArgs({
     instructions: { type: 'boolean', default: false },
     'scrape-cost': { type: 'boolean', default: false },
     'label-sets': { type: 'string' },
+    portal: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '60' },
     jobs: { type: 'string', default: '2' },
     minutes: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench/RESULTS.md' },
@@ -45,6 +49,7 @@ function positive(name: string, text: string): number {
 
 // Every setting is checked before anything is built or started.
 const minutes = positive('minutes', values.minutes);
+const seconds = positive('seconds', values.seconds);
 const pairs = positive('pairs', values.pairs);
 const warmup = positive('warmup', values.warmup);
 const duration = positive('duration', values.duration);
@@ -68,6 +73,11 @@ if (unknown.length > 0) {
 const named = all.filter((s) => only === undefined || only.includes(s.name));
 const chosen = all.filter((s) => named.includes(s) || named.some((n) => n.baseline === s.name));
 
+if (values.portal) {
+  // The portal runs under tsx, as from a checkout: nothing to build.
+  const ok = await portalSoak(seconds, values.out);
+  process.exit(ok ? 0 : 1);
+}
 build();
 if (values['scrape-cost']) {
   const met = await scrapeCost(chosen, jobs, values.out, { labelSets, only });

@@ -68,7 +68,7 @@ function renderAction(kind: string, source: string, line: number, options: Rende
   }
   const [title, detail] = describe(kind, body);
   return (
-    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-body="${escape(JSON.stringify(body))}">` +
+    `<div class="action" tabindex="0" role="button" data-action="${escape(kind)}" data-line="${line}" data-body="${escape(JSON.stringify(body))}">` +
     `<div class="action-title">${escape(title)}</div>` +
     (detail === '' ? '' : `<pre class="action-detail">${escape(detail)}</pre>`) +
     '</div>\n'
@@ -78,7 +78,15 @@ function renderAction(kind: string, source: string, line: number, options: Rende
 export function createRenderer(options: RenderOptions): (file: string) => RenderedPage {
   return (file: string): RenderedPage => {
     const source = readFileSync(file, 'utf8');
-    const md = new MarkdownIt({ html: false, linkify: true });
+    // Raw HTML never reaches the page; HTML comments hold what only Educates shows
+    // (educates/content.ts), so they are read as HTML in order to be dropped.
+    const md = new MarkdownIt({ html: true, linkify: true });
+    md.core.ruler.push('drop_html', (state) => {
+      state.tokens = state.tokens.filter((t) => t.type !== 'html_block');
+      for (const block of state.tokens)
+        if (block.children !== null)
+          block.children = block.children.filter((t) => t.type !== 'html_inline');
+    });
     const fence = md.renderer.rules.fence;
     md.renderer.rules.fence = (tokens, idx, opts, env, self) => {
       const token = tokens[idx];

@@ -1,19 +1,46 @@
 import type { IPty } from 'node-pty';
+import { createReplay } from './replay.js';
 
 // The shells live in the server, not in the page: a tab that closes and comes back
 // reattaches to them and is sent what they printed lately.
 const REPLAY_CHARS = 256 * 1024;
 
+// Flow control, after xterm.js's guide and ttyd: a client acknowledges the characters its
+// terminal has written, and what is sent and not yet acknowledged (or still queued in the
+// socket, whichever is more) is its lag. The pty is paused while every client's lag is at
+// HIGH or more (the fastest reader sets the pace, so a slow one holds back nobody) and
+// resumed once one is at LOW or less; a client whose lag passes DROP, because a faster
+// one keeps the pty going, is disconnected: the page reconnects and gets the replay. So a
+// client costs the server at most about DROP, and `yes` with nobody reading costs only the
+// replay. With no client at all the pty runs free: a load left running in a closed tab
+// goes on.
+export const FLOW = { HIGH: 512 * 1024, LOW: 128 * 1024, DROP: 2 * 1024 * 1024 };
+// 32 clients at DROP each: 64 MiB at most queued for one terminal.
+export const MAX_CLIENTS = 32;
+
 export interface Client {
   send(message: string): void;
+  // Bytes queued in the server for this client (ws's bufferedAmount).
+  readonly bufferedAmount: number;
+  // Ends the connection at once, for a client too far behind.
+  terminate(): void;
+}
+
+interface Flow {
+  sent: number;
+  acked: number;
+  // The acknowledged count at the last sweep: a client at HIGH that acknowledged nothing
+  // between two sweeps has stalled.
+  sweptAt: number;
 }
 
 export interface Session {
   id: string;
   pty: IPty | undefined;
   exit: { code: number; signal: number } | undefined;
-  output: string;
-  clients: Set<Client>;
+  replay: ReturnType<typeof createReplay>;
+  clients: Map<Client, Flow>;
+  paused: boolean;
   cols: number;
   rows: number;
 }
@@ -40,12 +67,44 @@ export async function loadPty(): Promise<Spawn> {
   }
 }
 
+const lag = (client: Client, flow: Flow): number =>
+  Math.max(flow.sent - flow.acked, client.bufferedAmount);
+
 export function createTerminals(spawn: Spawn, options: TerminalOptions) {
   const sessions = new Map<string, Session>();
 
-  const broadcast = (session: Session, message: object): void => {
-    const text = JSON.stringify(message);
-    for (const client of session.clients) client.send(text);
+  const drop = (session: Session, client: Client): void => {
+    session.clients.delete(client);
+    client.terminate();
+  };
+
+  // Pause while every client is at HIGH or more; resume once one is at LOW or less, or
+  // none is left.
+  const pace = (session: Session): void => {
+    let least = Infinity;
+    for (const [client, flow] of session.clients) least = Math.min(least, lag(client, flow));
+    if (!session.paused && session.clients.size > 0 && least >= FLOW.HIGH) {
+      session.paused = true;
+      session.pty?.pause();
+    } else if (session.paused && (session.clients.size === 0 || least <= FLOW.LOW)) {
+      session.paused = false;
+      session.pty?.resume();
+    }
+  };
+
+  const sendTo = (session: Session, client: Client, message: object, chars: number): void => {
+    const flow = session.clients.get(client);
+    if (flow === undefined) return;
+    if (lag(client, flow) > FLOW.DROP) {
+      drop(session, client);
+      return;
+    }
+    flow.sent += chars;
+    client.send(JSON.stringify(message));
+  };
+
+  const broadcast = (session: Session, message: object, chars = 0): void => {
+    for (const client of [...session.clients.keys()]) sendTo(session, client, message, chars);
   };
 
   const start = (session: Session): IPty => {
@@ -58,9 +117,11 @@ export function createTerminals(spawn: Spawn, options: TerminalOptions) {
     });
     session.pty = pty;
     session.exit = undefined;
+    session.paused = false;
     pty.onData((data) => {
-      session.output = (session.output + data).slice(-REPLAY_CHARS);
-      broadcast(session, { t: 'out', data });
+      session.replay.push(data);
+      broadcast(session, { t: 'out', data }, data.length);
+      pace(session);
     });
     pty.onExit(({ exitCode, signal }) => {
       if (session.pty !== pty) return;
@@ -79,8 +140,9 @@ export function createTerminals(spawn: Spawn, options: TerminalOptions) {
         id,
         pty: undefined,
         exit: undefined,
-        output: '',
-        clients: new Set(),
+        replay: createReplay(REPLAY_CHARS),
+        clients: new Map(),
+        paused: false,
         cols: 100,
         rows: 24,
       };
@@ -92,15 +154,39 @@ export function createTerminals(spawn: Spawn, options: TerminalOptions) {
 
   return {
     sessions,
-    attach(id: string, client: Client): Session {
+    // Undefined when the terminal already has MAX_CLIENTS.
+    attach(id: string, client: Client): Session | undefined {
       const session = get(id);
-      session.clients.add(client);
-      client.send(JSON.stringify({ t: 'replay', data: session.output }));
-      if (session.exit !== undefined) client.send(JSON.stringify({ t: 'exit', ...session.exit }));
+      if (session.clients.size >= MAX_CLIENTS) return undefined;
+      session.clients.set(client, { sent: 0, acked: 0, sweptAt: 0 });
+      const data = session.replay.text();
+      sendTo(session, client, { t: 'replay', data }, data.length);
+      if (session.exit !== undefined) sendTo(session, client, { t: 'exit', ...session.exit }, 0);
+      pace(session);
       return session;
     },
     detach(session: Session, client: Client): void {
       session.clients.delete(client);
+      pace(session);
+    },
+    // The client's terminal has written `chars` more characters of what it was sent.
+    ack(session: Session, client: Client, chars: number): void {
+      const flow = session.clients.get(client);
+      if (flow === undefined) return;
+      flow.acked = Math.min(flow.sent, flow.acked + chars);
+      pace(session);
+    },
+    // Called at each heartbeat: a client at HIGH or more that acknowledged nothing since
+    // the last sweep is dropped, so that a page that stopped reading does not hold a
+    // paused terminal for good.
+    sweep(): void {
+      for (const session of sessions.values()) {
+        for (const [client, flow] of [...session.clients]) {
+          if (lag(client, flow) >= FLOW.HIGH && flow.acked === flow.sweptAt) drop(session, client);
+          else flow.sweptAt = flow.acked;
+        }
+        pace(session);
+      }
     },
     input(session: Session, data: string): void {
       session.pty?.write(data);
@@ -117,10 +203,10 @@ export function createTerminals(spawn: Spawn, options: TerminalOptions) {
       if (session.pty === undefined) start(session);
     },
     resize(session: Session, cols: number, rows: number): void {
-      if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 2 || rows < 2) return;
-      session.cols = Math.min(cols, 500);
-      session.rows = Math.min(rows, 200);
-      session.pty?.resize(session.cols, session.rows);
+      if (cols === session.cols && rows === session.rows) return;
+      session.cols = cols;
+      session.rows = rows;
+      session.pty?.resize(cols, rows);
     },
     close(): void {
       for (const session of sessions.values()) {

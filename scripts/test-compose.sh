@@ -220,4 +220,13 @@ for _ in $(seq 30); do prom "query?query=up" >/dev/null 2>&1 && break; sleep 1; 
 kept=$(count hello-world-v3-2 "$before")
 [ "$kept" -ge 300 ] || fail "after the restart Prometheus has $kept of the earlier requests"
 say "kept: Prometheus still has the $kept requests scraped before the restart"
+
+# The same environment again, as a dev container through @devcontainers/cli.
+"${compose[@]}" -p "$project" down -v >/dev/null 2>&1
+. test/workshop/devcontainer.sh
+devcontainer_check
+# The Educates form: a session's compose services on their own, with its memory limit, and
+# its pages walked with their checks (test/educates/compose.sh).
+. test/educates/compose.sh
+educates_check
 say "passed"

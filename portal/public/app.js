@@ -1,4 +1,4 @@
-/* global document, window, location, localStorage, history, fetch, WebSocket, URLSearchParams, ResizeObserver, setTimeout */
+/* global document, window, location, localStorage, history, fetch, WebSocket, URL, URLSearchParams, ResizeObserver, setTimeout, clearTimeout, console */
 // The learner's side of the portal: the page on the left, terminals, editor and Grafana
 // on the right. Terminals are shells in the server; this page only shows them.
 import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
@@ -26,12 +26,14 @@ window.addEventListener('unhandledrejection', (e) =>
 );
 
 // Tabs.
-function showTab(name) {
+function showTab(name, check = true) {
   for (const b of document.querySelectorAll('#tabs button'))
     b.classList.toggle('active', b.dataset.tab === name);
   for (const t of document.querySelectorAll('.tab'))
     t.classList.toggle('active', t.id === `tab-${name}`);
   if (name === 'terminals') for (const t of terminals.values()) t.fit.fit();
+  if (name === 'grafana' && check)
+    showGrafana().catch((err) => showError(String(err?.message ?? err)));
 }
 for (const b of document.querySelectorAll('#tabs button')) b.onclick = () => showTab(b.dataset.tab);
 
@@ -75,11 +77,23 @@ function status(t, html) {
     };
 }
 
+// Flow control (xterm.js's guide): the server sends a terminal's output only as fast as
+// this page's terminal writes it, told by an ack every ACK_CHARS written characters.
+const ACK_CHARS = 32 * 1024;
+
 function connect(t) {
   const ws = new WebSocket(
     `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/terminals/${t.id}`,
   );
   t.ws = ws;
+  let unacked = 0;
+  const write = (data) =>
+    t.term.write(data, () => {
+      unacked += data.length;
+      if (unacked < ACK_CHARS || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify({ t: 'ack', chars: unacked }));
+      unacked = 0;
+    });
   ws.onopen = () => {
     status(t, '');
     ws.send(JSON.stringify({ t: 'resize', cols: t.term.cols, rows: t.term.rows }));
@@ -89,14 +103,16 @@ function connect(t) {
     const message = JSON.parse(event.data);
     if (message.t === 'replay') {
       t.term.reset();
-      t.term.write(message.data);
-    } else if (message.t === 'out') t.term.write(message.data);
+      write(message.data);
+    } else if (message.t === 'out') write(message.data);
     else if (message.t === 'started') status(t, '');
     else if (message.t === 'exit')
       status(
         t,
         `<span class="dead">the shell exited (code ${message.code})</span> <button type="button">Start a new shell</button>`,
       );
+    else if (message.t === 'error')
+      console.warn(`terminal ${t.id}: the portal refused a message: ${message.error}`);
   };
   ws.onclose = () => {
     if (t.ws !== ws) return;
@@ -111,17 +127,15 @@ function send(t, message) {
   else t.queue.push(text);
 }
 
-// The editor pane: a file of the repository, highlighted, lines marked by a selection.
-async function openFile(body, selection) {
+// The editor pane: a file of the repository, highlighted, lines marked by a selection. A
+// selection is asked for by its page and line: the server takes its text from the page.
+async function openFile(body, selectionLine) {
   showTab('editor');
-  const query = new URLSearchParams({ path: body.file ?? '' });
-  if (selection) {
-    query.set('text', body.text ?? '');
-    query.set('isRegex', String(body.isRegex === true));
-    query.set('before', String(body.before ?? 0));
-    query.set('after', String(body.after ?? 0));
-  }
-  const response = await fetch(`/api/file?${query}`);
+  const response = await fetch(
+    selectionLine === undefined
+      ? `/api/file?${new URLSearchParams({ path: body.file ?? '' })}`
+      : `/api/selection?${new URLSearchParams({ page: current, line: selectionLine })}`,
+  );
   const view = await response.json();
   const editor = $('#editor');
   if (!response.ok) {
@@ -149,14 +163,38 @@ async function openFile(body, selection) {
   target?.scrollIntoView({ block: view.start !== undefined ? 'center' : 'start' });
 }
 
+// The Grafana tab: the dashboard once Grafana answers the portal, and until then a line
+// that says it does not, asked again every 3 s while the tab shows. In a codespace, a frame
+// of another forwarded port shows nothing until that port's GitHub sign-in has been done in
+// a tab of its own (its page refuses to be framed): the tab says so.
+let dashboard = config.grafanaUrl;
+let grafanaTimer;
+async function showGrafana(reload = false) {
+  clearTimeout(grafanaTimer);
+  const frame = $('#grafana');
+  const down = $('#grafana-down');
+  $('#grafana-link').href = dashboard;
+  const elsewhere = new URL(dashboard, location.href).origin !== location.origin;
+  $('#grafana-note').hidden = !(config.codespace && elsewhere);
+  const status = await (await fetch('/api/grafana')).json();
+  frame.hidden = !status.up;
+  down.hidden = status.up;
+  if (status.up) {
+    if (reload || frame.getAttribute('src') !== dashboard) frame.src = dashboard;
+    return;
+  }
+  down.textContent = status.message;
+  if ($('#tab-grafana').classList.contains('active')) grafanaTimer = setTimeout(showGrafana, 3000);
+}
+
 function openDashboard(url) {
-  showTab('grafana');
-  $('#grafana').src = url;
-  $('#grafana-link').href = url;
+  dashboard = url;
+  showTab('grafana', false);
+  return showGrafana(true);
 }
 
 // What a click on an action does, as in Educates.
-async function perform(kind, body) {
+async function perform(kind, body, line) {
   const session = String(body.session ?? '1');
   switch (kind) {
     case 'terminal:execute':
@@ -171,9 +209,9 @@ async function perform(kind, body) {
       for (const t of terminals.values()) send(t, { t: 'interrupt' });
       return;
     case 'editor:open-file':
-      return openFile(body, false);
+      return openFile(body);
     case 'editor:select-matching-text':
-      return openFile(body, true);
+      return openFile(body, line);
     case 'dashboard:open-dashboard':
     case 'dashboard:reload-dashboard':
       return openDashboard(String(body.url ?? config.grafanaUrl));
@@ -213,15 +251,15 @@ $('#page').addEventListener('click', (event) => {
   const action = event.target.closest('.action');
   if (action) {
     action.classList.add('done');
-    perform(action.dataset.action, JSON.parse(action.dataset.body)).catch((err) =>
-      showError(String(err?.message ?? err)),
+    perform(action.dataset.action, JSON.parse(action.dataset.body), action.dataset.line).catch(
+      (err) => showError(String(err?.message ?? err)),
     );
     return;
   }
   const link = event.target.closest('a[data-file]');
   if (link) {
     event.preventDefault();
-    openFile({ file: link.dataset.file }, false);
+    openFile({ file: link.dataset.file });
   }
 });
 $('#page').addEventListener('keydown', (event) => {
@@ -255,5 +293,4 @@ window.workshop = {
 terminal('1');
 terminal('2');
 for (const id of await (await fetch('/api/terminals')).json()) terminal(id);
-$('#grafana-link').href = config.grafanaUrl;
 await showPage(location.hash.slice(1) || localStorage.getItem('workshop-page') || pageNames[0]);

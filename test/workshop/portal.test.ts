@@ -1,45 +1,12 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listPages, parsePage } from '../../portal/pages.js';
 import { ROOT } from '../helpers/servers.js';
-import { type Portal, startPortal } from './portal-process.js';
-
-// A raw request, so that Host and the upgrade headers are exactly what a test says.
-function raw(
-  port: number,
-  headers: Record<string, string>,
-  path = '/',
-): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, headers, setHost: false, agent: false },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-        });
-      },
-    );
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const UPGRADE = {
-  Connection: 'Upgrade',
-  Upgrade: 'websocket',
-  'Sec-WebSocket-Version': '13',
-  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-};
+import { type Portal, startPortal } from '../../harness/portal.js';
+import { raw, UPGRADE } from './raw-request.js';
 
 describe('the workshop portal (npm run workshop -- serve)', () => {
   let portal: Portal;
@@ -99,20 +66,28 @@ describe('the workshop portal (npm run workshop -- serve)', () => {
     assert.equal(upgraded.status, 101);
   });
 
-  it('shows a file of the repository with the matched lines marked, and nothing outside it', async () => {
+  it("shows a file of the repository with a page's selection marked, and nothing outside it", async () => {
+    const file = join(ROOT, 'workshop', '06-response-completion.md');
+    const action = parsePage(file)
+      .blocks.map((b) => (b.type === 'action' ? b.action : undefined))
+      .find((a) => a?.kind === 'editor:select-matching-text' && a.body['isRegex'] === true);
+    assert.ok(action !== undefined, 'page 06 selects by a regular expression');
     const query = new URLSearchParams({
-      path: 'apps/hello-world-v3/metrics.ts',
-      text: 'export function application\\(.*\\)',
-      isRegex: 'true',
-      before: '1',
+      page: '06-response-completion',
+      line: String(action.line),
     });
-    const view = (await (await fetch(`${portal.url}/api/file?${query}`)).json()) as {
+    const view = (await (await fetch(`${portal.url}/api/selection?${query}`)).json()) as {
+      path: string;
       lines: string[];
       start: number;
       end: number;
     };
-    assert.equal(view.end - view.start, 1);
-    assert.match(view.lines[view.end - 1] ?? '', /application/);
+    assert.equal(view.path, action.body['file']);
+    const marked = view.lines
+      .slice(view.start - 1, view.end)
+      .join('\n')
+      .replace(/<[^>]+>/g, '');
+    assert.match(marked, new RegExp(String(action.body['text'])));
     const outside = await fetch(`${portal.url}/api/file?path=../../etc/passwd`);
     assert.equal(outside.status, 404);
     assert.deepEqual(await outside.json(), {
@@ -129,16 +104,24 @@ describe('the workshop portal (npm run workshop -- serve)', () => {
     assert.match(page.html, /data-action="terminal:execute"/);
     assert.match(
       page.html,
-      /data-action="dashboard:reload-dashboard" data-body="[^"]*http:\/\/localhost:3000\/d\/raw-requests\?var-variant=hello-world-v3-1/,
+      /data-action="dashboard:reload-dashboard" data-line="\d+" data-body="[^"]*http:\/\/localhost:3000\/d\/raw-requests\?var-variant=hello-world-v3-1/,
     );
     assert.doesNotMatch(page.html, /\{\{grafana_url\}\}/);
+  });
+
+  it('shows none of the text a page keeps in HTML comments for Educates', async () => {
+    const page = (await (await fetch(`${portal.url}/api/pages/02-setup`)).json()) as {
+      html: string;
+    };
+    assert.match(page.html, /docker compose up -d/);
+    assert.doesNotMatch(page.html, /educates:|Your session started|&lt;!--/);
   });
 });
 
 describe('the portal with WORKSHOP_TOKEN set', () => {
   let portal: Portal;
   before(async () => {
-    portal = await startPortal([], { WORKSHOP_TOKEN: 's3cret' });
+    portal = await startPortal([], { WORKSHOP_TOKEN: 's3cret-s3cret-s3cret' });
   });
   after(async () => {
     await portal.close();
@@ -150,10 +133,10 @@ describe('the portal with WORKSHOP_TOKEN set', () => {
     assert.equal(asked.status, 401);
     assert.match(asked.body, /WORKSHOP_TOKEN/);
     assert.equal((await raw(portal.port, host, '/?token=wrong')).status, 401);
-    const given = await raw(portal.port, host, '/?token=s3cret');
+    const given = await raw(portal.port, host, '/?token=s3cret-s3cret-s3cret');
     assert.equal(given.status, 302);
     const cookie = String(given.headers['set-cookie']).split(';')[0] ?? '';
-    assert.equal(cookie, 'workshop_token=s3cret');
+    assert.equal(cookie, 'workshop_token=s3cret-s3cret-s3cret');
     assert.equal((await raw(portal.port, { ...host, Cookie: cookie })).status, 200);
     assert.equal((await raw(portal.port, { ...host, ...UPGRADE }, '/terminals/1')).status, 401);
     assert.equal((await raw(portal.port, host, '/healthz')).status, 200);

@@ -3,7 +3,7 @@
 // person waits. From a checkout it starts the portal itself; with WORKSHOP_URL it walks the
 // portal of a running compose stack (npm run test:compose).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, type Running, launch } from '../../../harness/servers.js';
-import { type Portal, startPortal } from '../portal-process.js';
+import { type GrafanaStandIn, startGrafanaStandIn } from '../grafana-stand-in.js';
+import { type Portal, startPortal } from '../../../harness/portal.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -71,14 +72,32 @@ async function waitForTerminal(
   throw new Error(`terminal ${id} never showed ${String(pattern)}; it ends:\n${text.slice(-1500)}`);
 }
 
+// The Grafana tab after a dashboard action: the dashboard when Grafana answers the portal,
+// else the words that say it does not. Returns the frame's address, or undefined.
+async function grafanaTab(page: Page, url: string): Promise<string | undefined> {
+  const status = (await (await fetch(`${url}/api/grafana`)).json()) as { up: boolean };
+  if (!status.up) {
+    const down = page.locator('#grafana-down');
+    await down.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(
+      (await down.textContent()) ?? '',
+      /^Grafana does not answer at \S+ \(.+\): is the grafana service up\? `docker compose ps grafana`$/,
+    );
+    assert.ok(!(await page.locator('#grafana').isVisible()), 'no broken frame');
+    return undefined;
+  }
+  await page.locator('#grafana').waitFor({ state: 'visible', timeout: 15_000 });
+  return (await page.locator('#grafana').getAttribute('src')) ?? '';
+}
+
 describe('the learner in the browser', { skip: missing }, () => {
   let dir: string;
   let context: BrowserContext;
   let page: Page;
   let url: string;
   let portal: Portal | undefined;
+  let grafana: GrafanaStandIn | undefined;
   let variant: Running | undefined;
-  let home: string | undefined;
 
   before(async () => {
     if (STACK_URL === undefined) {
@@ -88,15 +107,17 @@ describe('the learner in the browser', { skip: missing }, () => {
       // is first on the terminals' PATH.
       assert.ok(await portFree(8000), 'page 03 runs the launcher on port 8000: free it first');
       variant = await launch(['hello-world-v3/app-1']);
-      // A home of its own, so the shells start as a new learner's would, without this
-      // machine's ~/.bashrc.
-      home = mkdtempSync(join(tmpdir(), 'portal-home-'));
-      writeFileSync(join(home, '.bashrc'), '');
-      portal = await startPortal([], {
-        HOME: home,
-        PATH: `${join(ROOT, 'test/workshop/stand-ins')}:${process.env['PATH'] ?? ''}`,
-        PORT_HELLO_WORLD_V3_1: new URL(variant.url).port,
-      });
+      // The shells start in an empty HOME (startPortal), as a new learner's would.
+      // No Grafana here: a labelled stand-in answers its health and dashboard pages, down
+      // at first, so that the tab is seen to say so and then to show the dashboard.
+      grafana = await startGrafanaStandIn(false);
+      portal = await startPortal(
+        ['--grafana-url', grafana.url, '--grafana-upstream', grafana.url],
+        {
+          PATH: `${join(ROOT, 'test/workshop/stand-ins')}:${process.env['PATH'] ?? ''}`,
+          PORT_HELLO_WORLD_V3_1: new URL(variant.url).port,
+        },
+      );
       url = portal.url;
     } else url = STACK_URL.replace(/\/$/, '');
     dir = mkdtempSync(join(tmpdir(), 'portal-chromium-'));
@@ -116,8 +137,8 @@ describe('the learner in the browser', { skip: missing }, () => {
     await context.close();
     rmSync(dir, { recursive: true, force: true });
     await portal?.close();
+    await grafana?.close();
     await variant?.stop();
-    if (home !== undefined) rmSync(home, { recursive: true, force: true });
   });
 
   const actions = () => page.locator('#page .action');
@@ -188,9 +209,18 @@ describe('the learner in the browser', { skip: missing }, () => {
         await waitForTerminal(page, 2, /Bombarding|bombarding/i);
       }
       if (kind.startsWith('dashboard:') && loadClicked > 0) {
-        const src = (await page.locator('#grafana').getAttribute('src')) ?? '';
-        assert.ok(src.includes('/d/raw-requests?var-variant=hello-world-v3-1'), src);
-        assert.ok(await page.locator('#grafana').isVisible(), 'the Grafana tab shows');
+        const want = '/d/raw-requests?var-variant=hello-world-v3-1';
+        const link = (await page.locator('#grafana-link').getAttribute('href')) ?? '';
+        assert.ok(link.includes(want), link);
+        if (grafana !== undefined) {
+          // Down: the tab says so. Up: within the 3 s it asks again, the dashboard.
+          assert.equal(await grafanaTab(page, url), undefined);
+          grafana.healthy = true;
+          await page.locator('#grafana').waitFor({ state: 'visible', timeout: 30_000 });
+          assert.ok(!(await page.locator('#grafana-down').isVisible()), 'the words are gone');
+        }
+        const src = await grafanaTab(page, url);
+        if (src !== undefined) assert.ok(src.includes(want), src);
         break;
       }
       if (kind === 'terminal:execute' && /^Terminal 1/.test(text))
@@ -251,8 +281,10 @@ describe('the learner in the browser', { skip: missing }, () => {
     await link.scrollIntoViewIfNeeded();
     await sleep(1000);
     await link.click();
-    const src = (await page.locator('#grafana').getAttribute('src')) ?? '';
-    assert.ok(src.includes('/d/process-info?') && src.includes('viewPanel=8'), src);
-    assert.ok(await page.locator('#grafana').isVisible(), 'the Grafana tab shows');
+    const href = (await page.locator('#grafana-link').getAttribute('href')) ?? '';
+    assert.ok(href.includes('/d/process-info?') && href.includes('viewPanel=8'), href);
+    const src = await grafanaTab(page, url);
+    if (src !== undefined)
+      assert.ok(src.includes('/d/process-info?') && src.includes('viewPanel=8'), src);
   });
 });

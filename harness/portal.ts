@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { ROOT, track } from '../../harness/servers.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, track } from './servers.js';
 
 export interface Portal {
   url: string;
@@ -10,18 +13,37 @@ export interface Portal {
   close(): Promise<void>;
 }
 
-// `npm run workshop -- serve` as an author runs it, on a free port.
+// A home of its own for the portal's shells, so that they start as a new learner's would,
+// without this machine's ~/.bashrc (which stalls a new shell here).
+export function emptyHome(): { home: string; remove(): void } {
+  const home = mkdtempSync(join(tmpdir(), 'portal-home-'));
+  writeFileSync(join(home, '.bashrc'), '');
+  // A shell that was just hung up may still be writing its history there: retried.
+  return {
+    home,
+    remove: () => {
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    },
+  };
+}
+
+// `npm run workshop -- serve` as an author runs it, on a free port; its shells' HOME is an
+// empty folder unless env names one. `command` runs it another way (npm itself).
 export async function startPortal(
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  command: string[] = [process.execPath, '--import', 'tsx', 'portal/main.ts'],
 ): Promise<Portal> {
+  const home = env['HOME'] === undefined ? emptyHome() : undefined;
+  const [file = '', ...rest] = command;
   const child = track(
-    spawn(
-      process.execPath,
-      ['--import', 'tsx', 'portal/main.ts', 'serve', '--port', '0', ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    ),
+    spawn(file, [...rest, 'serve', '--port', '0', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, HOME: home?.home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
+  child.once('exit', () => home?.remove());
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
