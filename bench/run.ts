@@ -2,7 +2,7 @@
 // npm run bench -- --soak [--minutes 10]
 // npm run bench -- --instructions [--jobs 2 --only NAME,...]
 // npm run bench -- --scrape-cost [--jobs 2 --only NAME,... --label-sets 1,10,100,1000]
-//   (--label-sets: only the growth table, at those counts; --only: ours and the peers named)
+//   (--label-sets: only the growth table, at those counts; --only: ours, the floor and the peers named)
 // npm run bench -- --portal [--seconds 60]
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';

@@ -30,12 +30,14 @@ const AFTER: Counts = {
 // Before the scrapes of the growth table, requests cycling through the label sets: enough for
 // a few observations in each and a warm request path; they are not counted.
 const PRIME = 5000;
-// A scrape of 100 label sets or more writes thousands of lines, which compiles its code within
-// the first few and takes seconds under valgrind: fewer of them, as many lines counted.
+// A scrape of 100 label sets or more writes thousands of lines and takes seconds under
+// valgrind: fewer of them. Six of warm-up were not enough at 100: v7 counted 20.6 M a scrape
+// there and 39.3 M at 1,000, V8 still compiling in the counted window. So, as for requests,
+// windows counted after the warm-up until two in a row agree within 1 %.
 const SCRAPES = (k: number, prime: Req[] = []): Counts =>
   k < 100
-    ? { prime, requests: [SCRAPE], warmup: 40, n1: 5, n2: 25 }
-    : { prime, requests: [SCRAPE], warmup: 6, n1: 2, n2: 10 };
+    ? { prime, requests: [SCRAPE], warmup: 40, settle: 5, n1: 5, n2: 25 }
+    : { prime, requests: [SCRAPE], warmup: 6, settle: 2, n1: 2, n2: 10 };
 export const LABEL_SETS = [1, 10, 100, 1000];
 
 // K label sets as requests: GET, POST, PUT, DELETE and PATCH of /status/200 to /status/399,
@@ -174,10 +176,12 @@ export async function scrapeCost(
         prime: Array.from({ length: PRIME }, (_, i) => prime[i % prime.length] as Req),
       },
     ];
-    const { perRequest, seconds } = await countInstructions(f.spec, workloads);
+    const { perRequest, seconds, warmups } = await countInstructions(f.spec, workloads);
     const scrape = perRequest[0] ?? NaN;
     process.stdout.write(`scrape: ${f.grower.name} ${f.k} ${Math.round(scrape)}\n`);
-    process.stderr.write(`  (${f.spec.name} label sets: ${seconds.toFixed(0)} s under valgrind)\n`);
+    process.stderr.write(
+      `  (${f.spec.name} label sets: warm-up ${warmups[0]} scrapes; ${seconds.toFixed(0)} s under valgrind)\n`,
+    );
     return { k: f.k, name: f.grower.name, server: f.grower.server, scrape };
   });
   const verdict = scrapeVerdict(growth);
@@ -218,7 +222,7 @@ export async function scrapeCost(
     '',
     machine,
     `Instructions counted as in the table above (\`node ${V8_FLAGS.join(' ')}\` under callgrind): a request from ${r.n1} and ${r.n2} requests after a warm-up settled as there,`,
-    `a scrape of /metrics from ${small.n1} and ${small.n2} scrapes after ${small.warmup}, then a request again after those scrapes (${AFTER.warmup} of warm-up).`,
+    `a scrape of /metrics from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two agreed within 1 %, then a request again after those scrapes (${AFTER.warmup} of warm-up).`,
     `Wall time and bytes: the median of 100 scrapes one after another, the server run natively, before anything else ran under valgrind (context only: wall time moves with the machine). The share: a scrape every ${INTERVAL_S} s against ${RATE} requests a second, in instructions.`,
     '',
     `Rerun: \`npm run bench -- --scrape-cost${rerun}\``,
@@ -227,7 +231,7 @@ export async function scrapeCost(
     '### As label sets grow',
     '',
     `Each server answers GET, POST, PUT, DELETE and PATCH /status/NNN with status NNN, and is sent ${PRIME} requests cycling through ${ks.join(', ')} label sets (method × status), which every instrumentation keeps apart;`,
-    `then a scrape is counted from ${small.n1} and ${small.n2} scrapes after ${small.warmup} (from ${large.n1} and ${large.n2} after ${large.warmup} at 100 label sets and more: each writes thousands of lines).`,
+    `then a scrape is counted from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two in a row agreed within 1 % (from ${large.n1} and ${large.n2} after ${large.warmup} and windows of ${large.settle} at 100 label sets and more: each writes thousands of lines).`,
     "hello-world-v3 and -v7: that step's metrics.ts around the app in the launcher's own server (bench/peers/label-sets.ts); the peers as in the table above, with a /status/:code route.",
     `The floor (bench/peers/floor.ts): node:http and nothing else, writing the lines v7 writes for its request metrics (no process metrics) with a plain loop, each byte once, and sending those bytes: what it takes to write the text.`,
     '"vs v3": against hello-world-v3 at as many label sets. The share: against the instructions of a request of the same server in the table above.',

@@ -1,8 +1,8 @@
 // The floor of a scrape: what it takes to write the request metrics' text. node:http and
 // nothing else; each (method, status) of GET, POST, ... /status/NNN counted in plain numbers
-// as v7 counts it, and /metrics writing the lines v7 writes for them (the duration histogram
-// and the request counter, no process metrics) byte by byte into one buffer, each byte once,
-// and sending that buffer: no registry, no string, no framework.
+// as v7 counts it, and /metrics writing the lines v7 writes for them (the duration histogram,
+// the request counter and the in-flight gauge; no process metrics) byte by byte into one
+// buffer, each byte once, and sending that buffer: no registry, no string, no framework.
 import { createServer } from 'node:http';
 import { BUCKETS, DURATION } from '../../lib/http-metrics.js';
 import { listenPlain } from './listen.js';
@@ -21,43 +21,51 @@ const HISTOGRAM = bytes(`# HELP ${NAME} ${DURATION.help}\n# TYPE ${NAME} histogr
 const COUNTER = bytes(
   '\n# HELP http_requests_total Requests recorded, by outcome.\n# TYPE http_requests_total counter\n',
 );
+// No request is in flight when /metrics is answered: the floor's requests end as they start.
+const IN_FLIGHT = bytes(
+  '\n# HELP http_requests_in_flight Requests the app has started and not yet recorded.\n# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight 0\n',
+);
 const [SUM, COUNT, TOTAL] = [`${NAME}_sum{`, `${NAME}_count{`, 'http_requests_total{'].map(bytes);
 
-let out = Buffer.alloc(1 << 16);
-let at = 0;
-function put(b: Buffer): void {
+// Each helper takes the buffer and the position and returns the next position: locals, not
+// module variables, so that the loops compile to plain loads and stores.
+function put(out: Buffer, at: number, b: Buffer): number {
   for (let i = 0; i < b.length; i++) out[at++] = b[i] as number;
+  return at;
 }
-function number(n: number): void {
+function number(out: Buffer, at: number, n: number): number {
   const text = String(n);
   for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
 }
-function line(head: Buffer, c: Counted, value: number): void {
-  put(head);
-  put(c.labels);
+function line(out: Buffer, at: number, head: Buffer, c: Counted, value: number): number {
+  at = put(out, put(out, at, head), c.labels);
   out[at++] = 0x7d; // }
   out[at++] = 0x20;
-  number(value);
+  at = number(out, at, value);
   out[at++] = 0x0a;
+  return at;
 }
 
+let buffer = Buffer.alloc(1 << 16);
 function text(): Buffer {
   // Each label set's lines take under 3 KiB (25 lines of at most 120 bytes).
   const need = 4096 + counted.size * 3072;
-  if (out.length < need) out = Buffer.alloc(need);
-  at = 0;
-  put(HISTOGRAM);
+  if (buffer.length < need) buffer = Buffer.alloc(need);
+  const out = buffer;
+  let at = put(out, 0, HISTOGRAM);
   for (const c of counted.values()) {
     let cumulative = 0;
     for (let i = 0; i < HEADS.length; i++) {
       cumulative += c.buckets[i] ?? 0;
-      line(HEADS[i] as Buffer, c, cumulative);
+      at = line(out, at, HEADS[i] as Buffer, c, cumulative);
     }
-    line(SUM as Buffer, c, c.sum);
-    line(COUNT as Buffer, c, c.count);
+    at = line(out, at, SUM as Buffer, c, c.sum);
+    at = line(out, at, COUNT as Buffer, c, c.count);
   }
-  put(COUNTER);
-  for (const c of counted.values()) line(TOTAL as Buffer, c, c.count);
+  at = put(out, at, COUNTER);
+  for (const c of counted.values()) at = line(out, at, TOTAL as Buffer, c, c.count);
+  at = put(out, at, IN_FLIGHT);
   return out.subarray(0, at);
 }
 
