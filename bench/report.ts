@@ -67,3 +67,38 @@ export function instructionsVerdict(rows: Counted[]): { text: string; ok: boolea
         : `NOT met: ${ratio > INSTRUCTIONS_AIM ? `above ${INSTRUCTIONS_AIM}x` : ''}${ratio > INSTRUCTIONS_AIM && !ahead ? ' and ' : ''}${ahead ? '' : 'not below every peer'}.`),
   };
 }
+
+// The scrape's verdict: hello-world-v7's counted histogram against prom-client's in
+// hello-world-v3, a scrape's instructions at as many label sets: no more at 1 and 10, at most
+// a quarter from 100 on, where writing the lines is most of a scrape.
+export const SCRAPE_PAIR = { before: 'hello-world-v3', after: 'hello-world-v7' };
+export const scrapeAim = (labelSets: number): number => (labelSets < 100 ? 1 : 0.25);
+
+export interface Scraped {
+  k: number;
+  name: string;
+  scrape: number;
+}
+
+export function scrapeVerdict(rows: Scraped[]): { text: string; ok: boolean; lines: string[] } {
+  const { before, after } = SCRAPE_PAIR;
+  const lines: string[] = [];
+  const parts: string[] = [];
+  let ok = true;
+  for (const k of [...new Set(rows.map((r) => r.k))].sort((a, b) => a - b)) {
+    const of = (name: string) => rows.find((r) => r.k === k && r.name === name)?.scrape;
+    const [b, a] = [of(before), of(after)];
+    if (a === undefined || b === undefined) continue;
+    const ratio = a / b;
+    ok &&= ratio <= scrapeAim(k);
+    lines.push(`scrape ratio: ${after} ${k} ${ratio.toFixed(3)}x ${before}`);
+    parts.push(`${ratio.toFixed(3)}x at ${k} (aim: at most ${scrapeAim(k)}x)`);
+  }
+  if (parts.length === 0)
+    return { text: `${before} and ${after} were not both measured in this run.`, ok, lines };
+  return {
+    ok,
+    lines,
+    text: `Verdict: a scrape of ${after} (the counted histogram) in instructions, against ${before} (prom-client's Histogram) with as many label sets: ${parts.join(', ')}. ${ok ? 'Met.' : 'NOT met.'}`,
+  };
+}

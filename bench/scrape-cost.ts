@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import {
   HELLO,
   type Counts,
+  REQUEST_COUNTS,
   type Req,
   SCRAPE,
   V8_FLAGS,
@@ -11,23 +12,42 @@ import {
   inParallel,
   send,
 } from './instructions.js';
-import { writeSection } from './report.js';
+import { SCRAPE_PAIR as OURS, scrapeVerdict, writeSection } from './report.js';
 import { type ServerSpec, peer, start } from './servers.js';
 
 // The environment's scrape interval and the workshop's load: the share a scrape adds.
 const INTERVAL_S = 5;
 const RATE = 250;
 
-const REQUESTS = (requests: Req[]): Counts => ({ requests, warmup: 5000, n1: 1000, n2: 5000 });
-const SCRAPES: Counts = { requests: [SCRAPE], warmup: 40, n1: 5, n2: 20 };
+const REQUESTS = (requests: Req[]): Counts => ({ ...REQUEST_COUNTS, requests });
+// Not settled again: what is counted is whatever the scrapes left behind.
+const AFTER: Counts = {
+  requests: [HELLO],
+  warmup: 2000,
+  n1: REQUEST_COUNTS.n1,
+  n2: REQUEST_COUNTS.n2,
+};
+// Before the scrapes of the growth table, requests cycling through the label sets: enough for
+// a few observations in each and a warm request path; they are not counted.
+const PRIME = 5000;
+// A scrape of 100 label sets or more writes thousands of lines and takes seconds under
+// valgrind: fewer of them. Six of warm-up were not enough at 100: v7 counted 20.6 M a scrape
+// there and 39.3 M at 1,000, V8 still compiling in the counted window. So, as for requests,
+// windows counted after the warm-up until two in a row agree within 1 %.
+const SCRAPES = (k: number, prime: Req[] = []): Counts =>
+  k < 100
+    ? { prime, requests: [SCRAPE], warmup: 40, settle: 5, n1: 5, n2: 25 }
+    : { prime, requests: [SCRAPE], warmup: 6, settle: 2, n1: 2, n2: 10 };
 export const LABEL_SETS = [1, 10, 100, 1000];
-const WRAPPERS = ['none', 'hello-world-v3', 'hello-world-v7'];
 
-// K label sets as requests: GET, then POST, of /status/200 to /status/999, each answered with
-// its status; the wrapper labels each (method, route, status) apart.
+// K label sets as requests: GET, POST, PUT, DELETE and PATCH of /status/200 to /status/399,
+// each answered with its status (within fastify's 100 to 599); every server keeps each
+// (method, status) apart.
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+export const MAX_LABEL_SETS = METHODS.length * 200;
 export function labelSets(k: number): Req[] {
-  const all = ['GET', 'POST'].flatMap((method) =>
-    Array.from({ length: 800 }, (_, i) => ({
+  const all = METHODS.flatMap((method) =>
+    Array.from({ length: 200 }, (_, i) => ({
       method,
       path: `/status/${200 + i}`,
       status: 200 + i,
@@ -36,8 +56,32 @@ export function labelSets(k: number): Req[] {
   return all.slice(0, k);
 }
 
-// Wall time of one scrape, the median of 100 one after another, in a server natively run.
-async function scrapeMilliseconds(spec: ServerSpec, prime: Req[]): Promise<number> {
+// The rows of the growth table, each with the server of the table above whose request it
+// shares (ours there serve only /; here the same metrics.ts wraps an app of many statuses).
+// The floor is no instrumentation: it only writes the text.
+interface Grower {
+  name: string;
+  server: string;
+  command: string[];
+}
+const FLOOR = 'floor: a plain loop';
+function growers(): Grower[] {
+  const wrapped = (wrapper: string) => [...peer('label-sets.ts'), wrapper];
+  return [
+    { name: OURS.before, server: 'hello-world-v3/app-2', command: wrapped(OURS.before) },
+    { name: OURS.after, server: 'hello-world-v7/app-2', command: wrapped(OURS.after) },
+    ...[
+      ['fastify + prom-client hooks', 'fastify-prom-hook.ts'],
+      ['fastify + fastify-metrics', 'fastify-metrics.ts'],
+      ['node:http + OpenTelemetry', 'otel.cts'],
+      [FLOOR, 'floor.ts'],
+    ].map(([name = '', file = '']) => ({ name, server: name, command: peer(file) })),
+  ];
+}
+
+// Wall time of one scrape, the median of 100 one after another, and its size, in a server
+// natively run.
+async function scrapeWall(spec: ServerSpec, prime: Req[]): Promise<{ ms: number; bytes: number }> {
   const server = await start(spec, 0);
   try {
     const port = Number(new URL(server.url).port);
@@ -49,7 +93,9 @@ async function scrapeMilliseconds(spec: ServerSpec, prime: Req[]): Promise<numbe
       await send(port, [SCRAPE], 1);
       times.push(performance.now() - t);
     }
-    return times.sort((a, b) => a - b)[50] ?? NaN;
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const bytes = (await res.arrayBuffer()).byteLength;
+    return { ms: times.sort((a, b) => a - b)[50] ?? NaN, bytes };
   } finally {
     await server.stop();
   }
@@ -57,85 +103,146 @@ async function scrapeMilliseconds(spec: ServerSpec, prime: Req[]): Promise<numbe
 
 const share = (scrape: number, request: number): string =>
   `${((100 * scrape) / (INTERVAL_S * RATE * request)).toFixed(2)} %`;
+const round = (n: number): string => (Number.isNaN(n) ? '' : Math.round(n).toString());
 
-export async function scrapeCost(chosen: ServerSpec[], jobs: number, out: string): Promise<void> {
+export interface ScrapeCostOptions {
+  // The label-set counts of the growth table; given, the per-server table is left out.
+  labelSets?: number[] | undefined;
+  // Server names (bench/servers.ts): the growth table keeps ours, the floor and these.
+  only?: string[] | undefined;
+}
+
+export async function scrapeCost(
+  chosen: ServerSpec[],
+  jobs: number,
+  out: string,
+  { labelSets: counts, only }: ScrapeCostOptions = {},
+): Promise<boolean> {
   const began = performance.now();
-  // Unwrapped, the app's cost does not depend on the label sets: it is counted once, at 1,000.
-  const fixtures = LABEL_SETS.flatMap((k) =>
-    WRAPPERS.filter((w) => w !== 'none' || k === LABEL_SETS.at(-1)).map((wrapper) => ({
+  const ks = counts ?? LABEL_SETS;
+  const rows = growers().filter(
+    (g) =>
+      only === undefined ||
+      g.name === OURS.before ||
+      g.name === OURS.after ||
+      g.name === FLOOR ||
+      only.includes(g.name),
+  );
+  const fixtures = ks.flatMap((k) =>
+    rows.map((g) => ({
       k,
-      wrapper,
-      spec: {
-        name: `${wrapper} with ${k}`,
-        baseline: '',
-        command: [...peer('label-sets.ts'), wrapper],
-      },
+      grower: g,
+      spec: { name: `${g.name} with ${k}`, baseline: '', command: g.command },
     })),
   );
   // Wall times first, one server at a time, before valgrind takes the cores.
   // (A server with no /metrics, the peers' plain baseline, is left out.)
-  const wall = new Map<string, number>();
-  for (const spec of chosen)
-    await scrapeMilliseconds(spec, [HELLO]).then(
-      (ms) => wall.set(spec.name, ms),
+  const wall = new Map<string, { ms: number; bytes: number }>();
+  const perServerTable = counts === undefined;
+  // The servers of the growth table as they serve one route (and hello-world-v1 beside them).
+  const served = new Set(['hello-world-v1', ...rows.map((g) => g.server)]);
+  const scraped = perServerTable ? chosen.filter((spec) => served.has(spec.name)) : [];
+  for (const spec of scraped)
+    await scrapeWall(spec, [HELLO]).then(
+      (w) => wall.set(spec.name, w),
       () => undefined,
     );
-  const scraped = chosen.filter((spec) => wall.has(spec.name));
-  for (const f of fixtures.filter((f) => f.wrapper !== 'none'))
-    wall.set(f.spec.name, await scrapeMilliseconds(f.spec, labelSets(f.k)));
+  for (const f of fixtures) wall.set(f.spec.name, await scrapeWall(f.spec, labelSets(f.k)));
   process.stderr.write('bench: wall times taken; now counting under callgrind\n');
 
   // A request's count again after the scrapes: whether a scrape leaves anything behind
   // (a deoptimized request path, a larger heap) that requests pay for afterwards.
-  const perServer = await inParallel(scraped, jobs, async (spec) => {
-    const workloads = [REQUESTS([HELLO]), SCRAPES, REQUESTS([HELLO])];
-    const { perRequest, seconds } = await countInstructions(spec, workloads);
-    const [request = NaN, scrape = NaN, after = NaN] = perRequest;
-    process.stdout.write(
-      `instructions per scrape: ${spec.name} ${Math.round(scrape)} (a request: ${Math.round(request)}, after the scrapes ${Math.round(after)}; ${seconds.toFixed(0)} s)\n`,
-    );
-    return `| ${spec.name} | ${Math.round(scrape)} | ${(wall.get(spec.name) ?? NaN).toFixed(2)} | ${Math.round(request)} | ${Math.round(after)} | ${share(scrape, request)} |`;
-  });
+  const requests = new Map<string, number>();
+  const perServer = await inParallel(
+    scraped.filter((spec) => wall.has(spec.name)),
+    jobs,
+    async (spec) => {
+      const workloads = [REQUESTS([HELLO]), SCRAPES(1), AFTER];
+      const { perRequest, seconds } = await countInstructions(spec, workloads);
+      const [request = NaN, scrape = NaN, after = NaN] = perRequest;
+      requests.set(spec.name, request);
+      process.stdout.write(
+        `instructions per scrape: ${spec.name} ${Math.round(scrape)} (a request: ${Math.round(request)}, after the scrapes ${Math.round(after)}; ${seconds.toFixed(0)} s)\n`,
+      );
+      const w = wall.get(spec.name);
+      return `| ${spec.name} | ${Math.round(scrape)} | ${w?.bytes ?? ''} | ${(w?.ms ?? NaN).toFixed(2)} | ${Math.round(request)} | ${Math.round(after)} | ${share(scrape, request)} |`;
+    },
+  );
   const growth = await inParallel(fixtures, jobs, async (f) => {
-    const workloads = [REQUESTS(labelSets(f.k)), ...(f.wrapper === 'none' ? [] : [SCRAPES])];
-    const { perRequest, seconds } = await countInstructions(f.spec, workloads);
-    process.stdout.write(
-      `label sets ${f.k}, ${f.wrapper}: ${perRequest.map(Math.round).join(' a request, ')} a scrape (${seconds.toFixed(0)} s)\n`,
+    const prime = labelSets(f.k);
+    const workloads = [
+      {
+        ...SCRAPES(f.k),
+        prime: Array.from({ length: PRIME }, (_, i) => prime[i % prime.length] as Req),
+      },
+    ];
+    const { perRequest, seconds, warmups } = await countInstructions(f.spec, workloads);
+    const scrape = perRequest[0] ?? NaN;
+    process.stdout.write(`scrape: ${f.grower.name} ${f.k} ${Math.round(scrape)}\n`);
+    process.stderr.write(
+      `  (${f.spec.name} label sets: warm-up ${warmups[0]} scrapes; ${seconds.toFixed(0)} s under valgrind)\n`,
     );
-    return { ...f, request: perRequest[0] ?? NaN, scrape: perRequest[1] ?? NaN };
+    return { k: f.k, name: f.grower.name, server: f.grower.server, scrape };
   });
+  const verdict = scrapeVerdict(growth);
+  for (const line of verdict.lines) process.stdout.write(`${line}\n`);
+
   const growthRows = growth.map((g) => {
-    const none = growth.find((n) => n.wrapper === 'none')?.request ?? NaN;
-    const scrape = g.wrapper === 'none' ? '' : Math.round(g.scrape).toString();
-    return `| ${g.k} | ${g.wrapper} | ${Math.round(g.request)} | ${(g.request / none).toFixed(3)}x | ${scrape} | ${g.wrapper === 'none' ? '' : (wall.get(g.spec.name) ?? NaN).toFixed(2)} | ${g.wrapper === 'none' ? '' : share(g.scrape, g.request)} |`;
+    const v3 = growth.find((b) => b.name === OURS.before && b.k === g.k)?.scrape ?? NaN;
+    const w = wall.get(`${g.name} with ${g.k}`);
+    const request = requests.get(g.server);
+    const cells = [
+      g.k,
+      g.name,
+      round(g.scrape),
+      `${(g.scrape / v3).toFixed(3)}x`,
+      w?.bytes ?? '',
+      w === undefined ? '' : w.ms.toFixed(2),
+      request === undefined ? '' : share(g.scrape, request),
+    ];
+    return `| ${cells.join(' | ')} |`;
   });
 
   const minutes = ((performance.now() - began) / 60_000).toFixed(0);
   const machine = `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; valgrind's callgrind; ${new Date().toISOString().slice(0, 10)}; ${minutes} minutes.`;
+  const r = REQUEST_COUNTS;
+  const [small, large] = [SCRAPES(1), SCRAPES(1000)];
+  const rerun = [
+    counts === undefined ? '' : ` --label-sets ${ks.join(',')}`,
+    only === undefined ? '' : ` --only ${only.join(',')}`,
+  ].join('');
+  const perServerSection = [
+    '| server | instructions/scrape | bytes/scrape | wall ms/scrape | instructions/request | the same after the scrapes | scrape share at 5 s, 250 req/s |',
+    '|---|---|---|---|---|---|---|',
+    ...perServer,
+    '',
+  ];
   const body = [
     '## What a scrape costs',
     '',
     machine,
-    `Instructions counted as in the table above (\`node ${V8_FLAGS.join(' ')}\` under callgrind), each server after ${REQUESTS([]).warmup} requests and ${SCRAPES.warmup} scrapes of warm-up:`,
-    `a request from ${REQUESTS([]).n1} and ${REQUESTS([]).n2} requests, a scrape from ${SCRAPES.n1} and ${SCRAPES.n2} scrapes of /metrics, then a request again after those scrapes.`,
-    `Wall time: the median of 100 scrapes one after another, the server run natively, before anything else ran under valgrind (context only: it moves with the machine). The share: a scrape every ${INTERVAL_S} s against ${RATE} requests a second, in instructions.`,
+    `Instructions counted as in the table above (\`node ${V8_FLAGS.join(' ')}\` under callgrind): a request from ${r.n1} and ${r.n2} requests after a warm-up settled as there,`,
+    `a scrape of /metrics from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two agreed within 1 %, then a request again after those scrapes (${AFTER.warmup} of warm-up).`,
+    `Wall time and bytes: the median of 100 scrapes one after another, the server run natively, before anything else ran under valgrind (context only: wall time moves with the machine). The share: a scrape every ${INTERVAL_S} s against ${RATE} requests a second, in instructions.`,
     '',
-    `Rerun: \`npm run bench -- --scrape-cost\``,
+    `Rerun: \`npm run bench -- --scrape-cost${rerun}\``,
     '',
-    '| server | instructions/scrape | wall ms/scrape | instructions/request | the same after the scrapes | scrape share at 5 s, 250 req/s |',
-    '|---|---|---|---|---|---|',
-    ...perServer,
-    '',
+    ...(perServerTable ? perServerSection : []),
     '### As label sets grow',
     '',
-    `A server (bench/peers/label-sets.ts, the launcher's own server) whose app answers GET and POST /status/NNN with status NNN, wrapped by a step's metrics.ts or by none;`,
-    `its requests cycle through ${LABEL_SETS.join(', ')} label sets (method × status), which the wrappers each keep apart. "vs none": to the same app unwrapped (counted once, at 1,000 label sets: unwrapped, it keeps none apart).`,
-    'The scrape is of a registry holding that many label sets of the duration histogram (24 series each) and of the counter.',
+    `Each server answers GET, POST, PUT, DELETE and PATCH /status/NNN with status NNN, and is sent ${PRIME} requests cycling through ${ks.join(', ')} label sets (method × status), which every instrumentation keeps apart;`,
+    `then a scrape is counted from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two in a row agreed within 1 % (from ${large.n1} and ${large.n2} after ${large.warmup} and windows of ${large.settle} at 100 label sets and more: each writes thousands of lines).`,
+    "hello-world-v3 and -v7: that step's metrics.ts around the app in the launcher's own server (bench/peers/label-sets.ts); the peers as in the table above, with a /status/:code route.",
+    `The floor (bench/peers/floor.ts): node:http and nothing else, writing the lines v7 writes for its request metrics (no process metrics) with a plain loop, each byte once, and sending those bytes: what it takes to write the text.`,
+    '"vs v3": against hello-world-v3 at as many label sets. The share: against the instructions of a request of the same server in the table above.',
     '',
-    '| label sets | wrapper | instructions/request | vs none | instructions/scrape | wall ms/scrape | scrape share at 5 s, 250 req/s |',
+    '| label sets | server | instructions/scrape | vs v3 | bytes/scrape | wall ms/scrape | scrape share at 5 s, 250 req/s |',
     '|---|---|---|---|---|---|---|',
     ...growthRows,
+    '',
+    verdict.text,
   ].join('\n');
   writeSection(out, 'scrape-cost', body);
   process.stdout.write(`${body}\nwritten to ${out}\n`);
+  return verdict.ok;
 }

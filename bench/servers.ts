@@ -34,7 +34,7 @@ const launcher = (variant: string): string[] => [
 export function peer(file: string): string[] {
   const dir = join(ROOT, '.tmp', 'bench');
   mkdirSync(dir, { recursive: true });
-  for (const source of ['listen.ts', file]) {
+  for (const source of ['listen.ts', 'status-route.ts', file]) {
     const cjs = source.endsWith('.cts');
     const text = readFileSync(join(ROOT, 'bench/peers', source), 'utf8');
     const module = cjs ? ts.ModuleKind.CommonJS : ts.ModuleKind.ESNext;
@@ -45,7 +45,7 @@ export function peer(file: string): string[] {
       join(dir, source.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.mjs')),
       // A fixture that imports the repository's own code gets its compiled form (`npm run build`).
       outputText
-        .replaceAll("from './listen.js'", "from './listen.mjs'")
+        .replace(/from '\.\/([a-z-]+)\.js'/g, "from './$1.mjs'")
         .replaceAll('../../lib/', '../../dist/lib/')
         .replaceAll('../../apps/', '../../dist/apps/'),
     );

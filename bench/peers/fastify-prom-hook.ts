@@ -3,6 +3,7 @@
 import { fastify } from 'fastify';
 import { Histogram, register } from 'prom-client';
 import { listen } from './listen.js';
+import { statusRoute } from './status-route.js';
 
 const duration = new Histogram({
   name: 'http_request_duration_seconds',
@@ -32,4 +33,5 @@ app.get('/metrics', async (_request, reply) => {
   void reply.type(register.contentType);
   return register.metrics();
 });
+statusRoute(app);
 await listen(app);

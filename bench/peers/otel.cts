@@ -22,7 +22,9 @@ const server = http.createServer((req, res) => {
     exporter.getMetricsRequestHandler(req, res);
     return;
   }
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  // GET, POST, ... /status/NNN: answered with status NNN, the scrape benchmark's label sets.
+  const code = req.url?.startsWith('/status/') === true ? Number(req.url.slice(8)) : 200;
+  res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
   res.end('Hello World!');
 });
 server.listen(0, '127.0.0.1', () => {

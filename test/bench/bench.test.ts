@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/servers.js';
 import { medianInterval, pairedVerdict, type PairedRow } from '../../bench/paired.js';
-import { instructionsVerdict } from '../../bench/report.js';
+import { instructionsVerdict, scrapeVerdict } from '../../bench/report.js';
 
 describe('npm run bench', () => {
   it('writes a row of paired ratios per server measured beside its baseline, and a verdict', () => {
@@ -105,5 +105,22 @@ describe('the verdicts', () => {
     assert.equal(instructionsVerdict(counted(1050, 1300)).ok, true);
     assert.match(instructionsVerdict(counted(1051, 1300)).text, /NOT met: above 1.05x/);
     assert.match(instructionsVerdict(counted(1040, 1030)).text, /NOT met: not below every peer/);
+  });
+
+  it("judges v7's scrape against v3's: no more at 1 and 10 label sets, a quarter from 100", () => {
+    const scraped = (k: number, v3: number, v7: number) => [
+      { k, name: 'hello-world-v3', scrape: v3 },
+      { k, name: 'hello-world-v7', scrape: v7 },
+    ];
+    const at = (rows: ReturnType<typeof scraped>[]) => scrapeVerdict(rows.flat());
+    assert.equal(at([scraped(10, 100, 100), scraped(100, 100, 25)]).ok, true);
+    assert.equal(at([scraped(10, 100, 101)]).ok, false);
+    const verdict = at([scraped(1, 100, 90), scraped(1000, 100, 26)]);
+    assert.equal(verdict.ok, false);
+    assert.deepEqual(verdict.lines, [
+      'scrape ratio: hello-world-v7 1 0.900x hello-world-v3',
+      'scrape ratio: hello-world-v7 1000 0.260x hello-world-v3',
+    ]);
+    assert.match(verdict.text, /0\.260x at 1000 \(aim: at most 0\.25x\)\. NOT met\./);
   });
 });

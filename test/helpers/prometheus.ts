@@ -16,12 +16,19 @@ export function prometheusTool(name: 'prometheus' | 'promtool'): string {
   return existsSync(installed) ? installed : name;
 }
 
-// The stack suites' skip: a Prometheus (the installed 3.5, else one on PATH) and the process
-// exporter, or the reason they are missing (under CI=true, a failure).
+// A suite's skip when it needs a Prometheus (the installed 3.5, else one on PATH): the reason
+// it is missing (under CI=true, a failure).
+export function prometheusSkip(): string | false {
+  return (
+    prometheusTool('prometheus') === 'prometheus' &&
+    needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')
+  );
+}
+
+// The stack suites' skip: a Prometheus and the process exporter.
 export function stackSkip(): string | false {
   return (
-    (prometheusTool('prometheus') === 'prometheus' &&
-      needTool('prometheus', 'bash scripts/install-tools.sh, or apt-get install prometheus')) ||
+    prometheusSkip() ||
     needTool('prometheus-process-exporter', 'apt-get install prometheus-process-exporter')
   );
 }
@@ -75,11 +82,16 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     if (body.status !== 'success') throw new Error(`${path}: ${body.error ?? res.status}`);
     return body.data;
   }
+  interface Target {
+    scrapePool: string;
+    lastScrape: string;
+    lastError: string;
+    health: string;
+  }
+  const activeTargets = async () =>
+    (await api<{ activeTargets: Target[] }>('/api/v1/targets')).activeTargets;
   async function lastScrapes(): Promise<number[]> {
-    const { activeTargets } = await api<{
-      activeTargets: { lastScrape: string; health: string }[];
-    }>('/api/v1/targets');
-    return activeTargets.map((t) => (t.health === 'up' ? Date.parse(t.lastScrape) : 0));
+    return (await activeTargets()).map((t) => (t.health === 'up' ? Date.parse(t.lastScrape) : 0));
   }
 
   let failed: Error | undefined;
@@ -104,7 +116,17 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
     },
     async scraped() {
       const since = Date.now();
-      while (!(await lastScrapes()).every((t) => t > since)) await sleep(200);
+      // A target that stays down (a scrape Prometheus could not parse) fails here, with
+      // Prometheus's reason, and does not wait out the test's time limit.
+      for (let i = 0; !(await lastScrapes()).every((t) => t > since); i++) {
+        if (i === 300) {
+          const down = (await activeTargets()).filter((t) => t.health !== 'up');
+          throw new Error(
+            `not every target scraped in 60 s: ${down.map((t) => `${t.scrapePool}: ${t.health} (${t.lastError})`).join('; ')}`,
+          );
+        }
+        await sleep(200);
+      }
       return Date.now() / 1000;
     },
     async stop() {
