@@ -1,22 +1,31 @@
 import cluster from 'node:cluster';
+import { createRequire } from 'node:module';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { collectEventLoopDelay } from './event-loop-delay.js';
 
 // Under --workers, each worker's number (1 to N, kept when a worker is replaced) labels its
 // process metrics, so Process Info shows every worker's CPU and memory, not their sum.
 export const WORKER_ENV = 'LAB_WORKER';
 const worker = cluster.isWorker ? process.env[WORKER_ENV] : undefined;
+const labels: Record<string, string> = worker === undefined ? {} : { worker };
+
+// prom-client's default collectors, each a module named as in collectDefaultMetrics.metricsList
+// (prom-client 15.1.3, pinned; test/lib/registry.test.ts checks the names we expose against
+// collectDefaultMetrics's own).
+type Collector = (registry: Registry, config: { labels: Record<string, string> }) => void;
+const load = createRequire(import.meta.url);
+const collector = (name: string) => load(`prom-client/lib/metrics/${name}`) as Collector;
 
 // The one registry /metrics serves. Every process exposes Node's own metrics (CPU, memory,
 // event-loop delay, GC), even the uninstrumented hello-world-v1: Process Info needs them all.
-// The event-loop delay is sampled once a second, not every 10 ms (prom-client's default):
-// each sample wakes the idle process, and the environment runs 16 of them. The 10 ms timer
-// alone cost 0.0034 of a core per idle process; measured on the host, an app at rest (past
-// its first minute, unscraped) used 0.0020 of a core at 100 ms and 0.0008 at 1 s (12 and 5
-// CPU ticks in 60 s). So the Process Info panel's p50 and p99 of the delay
-// come from about 5 samples per 5 s scrape: enough to show a loop blocked by load.
+// All are prom-client's but the event-loop delay (lib/event-loop-delay.ts says why), sampled
+// once a second, not every 10 ms: each sample wakes the idle process, and the environment runs
+// 16 of them. Measured on the host, an app at rest (past its first minute, unscraped) used
+// 0.0020 of a core sampling every 100 ms and 0.0008 every 1 s (12 and 5 CPU ticks in 60 s).
+// So the Process Info panel's p50 and p99 of the delay come from about 5 samples per 5 s
+// scrape: enough to show a loop blocked by load.
+export const EVENT_LOOP_SAMPLE_MS = 1000;
 export const registry = new Registry();
-collectDefaultMetrics({
-  register: registry,
-  labels: worker === undefined ? {} : { worker },
-  eventLoopMonitoringPrecision: 1000,
-});
+for (const name of collectDefaultMetrics.metricsList)
+  if (name !== 'eventLoopLag') collector(name)(registry, { labels });
+collectEventLoopDelay({ registry, labels, intervalMs: EVENT_LOOP_SAMPLE_MS });
