@@ -9,7 +9,7 @@ import type { Metric, Registry } from 'prom-client';
 import { BUCKETS, DURATION } from './http-metrics.js';
 
 // Prometheus's label names; `le` is the histogram's own.
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 // A label value as the text format quotes it: backslash, double quote and line feed escaped.
 export function escapeLabelValue(value: string): string {
@@ -94,7 +94,7 @@ export interface Sample {
 export interface Reading<V = Sample> {
   name: string;
   help: string;
-  type: 'histogram';
+  type: 'histogram' | 'counter';
   aggregator: 'sum';
   values: V[];
 }

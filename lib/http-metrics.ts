@@ -16,6 +16,7 @@ export type Labels = Record<(typeof labelNames)[number], string>;
 
 const TOTAL = 'http_requests_total';
 const IN_FLIGHT = 'http_requests_in_flight';
+export const TOTALS = { name: TOTAL, help: 'Requests recorded, by outcome.' };
 export const DURATION = {
   name: 'http_request_duration_seconds',
   help: 'Time from the request reaching the app to the response being recorded.',
@@ -31,33 +32,19 @@ export function histogram(registry: Registry): Histogram<(typeof labelNames)[num
   return new Histogram({ ...DURATION, labelNames, buckets: BUCKETS, registers: [registry] });
 }
 
-export interface HttpMetrics<D extends Durations> {
-  durations: D;
-  requestsInFlight: { inc(): void; dec(): void };
-  // Records one finished request: its duration since `start`, and one more in the counter.
-  record: (req: IncomingMessage, status: number, start: bigint) => void;
+// What counts the requests: one count per label set, added to once per request.
+export interface Totals {
+  labels(labels: Labels): { count: number };
 }
 
-// A step's request metrics, registered in `registry`: the durations as `durations` builds
-// them, a request counter and an in-flight gauge.
-export function createHttpMetrics<D extends Durations>(options: {
-  registry: Registry;
-  durations: (registry: Registry) => D;
-}): HttpMetrics<D> {
-  const { registry } = options;
-  // A server loads one step. A test that loads two in one process reads each step's own
-  // metrics; /metrics shows the step built last.
-  for (const name of [DURATION.name, TOTAL, IN_FLIGHT]) registry.removeSingleMetric(name);
-  const durations = options.durations(registry);
-
-  // Counted in plain numbers per request and handed to prom-client only when /metrics is
-  // scraped: a prom-client inc() hashes its labels on every call, a cost paid per request.
-  let inFlight = 0;
+// prom-client's Counter of the requests, registered in `registry`. Counted in plain numbers per
+// request and handed to it only when /metrics is scraped: a prom-client inc() hashes its labels
+// on every call, a cost paid per request.
+export function counter(registry: Registry): Totals {
   const totals: { labels: Labels; count: number; reported: number }[] = [];
-
   new Counter({
     name: TOTAL,
-    help: 'Requests recorded, by outcome.',
+    help: TOTALS.help,
     labelNames,
     registers: [registry],
     collect() {
@@ -67,7 +54,38 @@ export function createHttpMetrics<D extends Durations>(options: {
       }
     },
   });
+  return {
+    labels(labels) {
+      const total = { labels, count: 0, reported: 0 };
+      totals.push(total);
+      return total;
+    },
+  };
+}
 
+export interface HttpMetrics<D extends Durations> {
+  durations: D;
+  requestsInFlight: { inc(): void; dec(): void };
+  // Records one finished request: its duration since `start`, and one more in the counter.
+  record: (req: IncomingMessage, status: number, start: bigint) => void;
+}
+
+// A step's request metrics, registered in `registry`: the durations as `durations` builds
+// them, the request counter as `totals` builds it (prom-client's Counter unless given), and an
+// in-flight gauge.
+export function createHttpMetrics<D extends Durations>(options: {
+  registry: Registry;
+  durations: (registry: Registry) => D;
+  totals?: (registry: Registry) => Totals;
+}): HttpMetrics<D> {
+  const { registry } = options;
+  // A server loads one step. A test that loads two in one process reads each step's own
+  // metrics; /metrics shows the step built last.
+  for (const name of [DURATION.name, TOTAL, IN_FLIGHT]) registry.removeSingleMetric(name);
+  const durations = options.durations(registry);
+  const totals = (options.totals ?? counter)(registry);
+
+  let inFlight = 0;
   new Gauge({
     name: IN_FLIGHT,
     help: 'Requests the app has started and not yet recorded.',
@@ -79,7 +97,7 @@ export function createHttpMetrics<D extends Durations>(options: {
 
   interface Bound {
     duration: { observe(seconds: number): void };
-    total: (typeof totals)[number];
+    total: { count: number };
   }
 
   // Label children bound once per (method, route, status), found through nested maps so that
@@ -105,9 +123,7 @@ export function createHttpMetrics<D extends Durations>(options: {
     let children = byStatus.get(status);
     if (children === undefined) {
       const labels = { method, route, status_code: String(status) };
-      const total = { labels, count: 0, reported: 0 };
-      totals.push(total);
-      children = { duration: durations.labels(labels), total };
+      children = { duration: durations.labels(labels), total: totals.labels(labels) };
       byStatus.set(status, children);
     }
     last = { method, route, status, children };
