@@ -30,7 +30,10 @@ function serveMetrics(
 ): void {
   app.get(METRICS_PATH, async (_request, reply) => {
     void reply.type(registry.contentType);
-    return metrics();
+    // As bytes: given the text, fastify measures its UTF-8 length for the header and the socket
+    // measures it again to encode it, two passes over what is 250 KB at 100 label sets
+    // (0.4 M instructions each); encoded here, it is measured once.
+    return Buffer.from(await metrics());
   });
 }
 
