@@ -1,8 +1,9 @@
 // The floor of a scrape: what it takes to write the request metrics' text. node:http and
 // nothing else; each (method, status) of GET, POST, ... /status/NNN counted in plain numbers
 // as v7 counts it, and /metrics writing the lines v7 writes for them (the duration histogram,
-// the request counter and the in-flight gauge; no process metrics) byte by byte into one
-// buffer, each byte once, and sending that buffer: no registry, no string, no framework.
+// the request counter and the in-flight gauge; no process metrics) into one buffer, each byte
+// once: every piece ready-made as bytes and copied in whole, every count written digit by digit,
+// and sending that buffer: no registry, no string, no framework.
 import { createServer } from 'node:http';
 import { BUCKETS, DURATION } from '../../lib/http-metrics.js';
 import { listenPlain } from './listen.js';
@@ -29,14 +30,24 @@ const [SUM, COUNT, TOTAL] = [`${NAME}_sum{`, `${NAME}_count{`, 'http_requests_to
 
 // Each helper takes the buffer and the position and returns the next position: locals, not
 // module variables, so that the loops compile to plain loads and stores.
+// (A byte-by-byte copy in JavaScript measured 42 instructions a byte at 100 label sets, more
+// than v7's whole scrape: one copy a piece is the floor.)
 function put(out: Buffer, at: number, b: Buffer): number {
-  for (let i = 0; i < b.length; i++) out[at++] = b[i] as number;
-  return at;
+  out.set(b, at);
+  return at + b.length;
 }
+// A whole number's digits, last first; any other number (a sum) as String() writes it.
 function number(out: Buffer, at: number, n: number): number {
-  const text = String(n);
-  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
-  return at;
+  if (!Number.isSafeInteger(n) || n < 0) return at + out.write(String(n), at, 'latin1');
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
+  let rest = n;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const tens = Math.floor(rest / 10);
+    out[i] = 48 + rest - tens * 10;
+    rest = tens;
+  }
+  return at + digits;
 }
 function line(out: Buffer, at: number, head: Buffer, c: Counted, value: number): number {
   at = put(out, put(out, at, head), c.labels);
