@@ -119,6 +119,22 @@ describe('the dashboards on a real Prometheus', { skip }, () => {
     }
   });
 
+  it("Process Info's event-loop delay reads each app's delay, not its 1 s sampling interval", async () => {
+    // prom-client's collector, sampling once a second, read 1.0 s and more on every app at
+    // rest: the time between its timer's ticks. The delay itself stays far under half a second
+    // unless a handler holds the loop that long, and none here does.
+    const at = await prometheus.scraped();
+    const delay = panelQueries('process-info').filter((q) => q.panel.startsWith('Event-loop'));
+    assert.equal(delay.length, 2, 'p50 and p99');
+    for (const variant of Object.keys(SERVICES))
+      for (const q of delay) {
+        const rows = await query(q.expr, { variant }, at, { scrape: 1, interval: 30 });
+        assert.ok(rows.length > 0, `${q.refId} of ${variant}: no data`);
+        for (const { value } of rows)
+          assert.ok(value >= 0 && value < 0.5, `${q.refId} of ${variant}: ${value} s`);
+      }
+  });
+
   it('the Raw Requests heatmap counts every request in exactly one column', async () => {
     const heatmap = panelQueries('raw-requests').find(
       (q) => q.panel === 'Response time distribution',
