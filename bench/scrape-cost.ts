@@ -30,16 +30,18 @@ const AFTER: Counts = {
 // Before the scrapes of the growth table, requests cycling through the label sets: enough for
 // a few observations in each and a warm request path; they are not counted.
 const PRIME = 5000;
-// A scrape of 1,000 label sets writes 2.5 MB and takes seconds under valgrind: fewer of them.
-// Six of warm-up were not enough at 100: v7 counted 20.6 M a scrape there and 39.3 M at 1,000,
-// V8 still compiling in the counted window. So, as for requests, windows counted after the
-// warm-up until two in a row agree within 1 %. At 100, windows of 2 never agreed (a young-
-// generation collection every few scrapes falls in one window and not the next): there, as
-// below it, windows of 5 and 20 scrapes counted.
-const SCRAPES = (k: number, prime: Req[] = []): Counts =>
-  k < 1000
-    ? { prime, requests: [SCRAPE], warmup: 40, settle: 5, n1: 5, n2: 25 }
-    : { prime, requests: [SCRAPE], warmup: 6, settle: 2, n1: 2, n2: 10 };
+// How many scrapes, by label sets. Code that runs once a scrape takes hundreds of scrapes to
+// be compiled, and V8 compiles it in the counted windows until then: at 1 and 10 label sets,
+// counted from 5 and 25 scrapes after 40, v7 read 0.88 M at 1 and 2.89 M at 10, a later count
+// of 10 read 2.59 M from 40 scrapes after 60, and the compiler's own functions were among the
+// busiest. A scrape of few label sets is cheap under valgrind, so there: 200 of warm-up,
+// windows of 20, and 80 counted. At 100 (about 250 KB a scrape), windows of 2 never agreed (a
+// young-generation collection every few scrapes falls in one and not the next): 100, 10 and
+// 40. A scrape of 1,000 label sets writes 2.5 MB and takes seconds under valgrind: 6, 2 and 8.
+const SCRAPES = (k: number, prime: Req[] = []): Counts => {
+  const [warmup, settle] = k < 100 ? [200, 20] : k < 1000 ? [100, 10] : [6, 2];
+  return { prime, requests: [SCRAPE], warmup, settle, n1: settle, n2: 5 * settle };
+};
 export const LABEL_SETS = [1, 10, 100, 1000];
 
 // K label sets as requests: GET, POST, PUT, DELETE and PATCH of /status/200 to /status/399,
@@ -208,7 +210,7 @@ export async function scrapeCost(
   const minutes = ((performance.now() - began) / 60_000).toFixed(0);
   const machine = `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}; valgrind's callgrind; ${new Date().toISOString().slice(0, 10)}; ${minutes} minutes.`;
   const r = REQUEST_COUNTS;
-  const [small, large] = [SCRAPES(1), SCRAPES(1000)];
+  const [small, middle, large] = [SCRAPES(1), SCRAPES(100), SCRAPES(1000)];
   const rerun = [
     counts === undefined ? '' : ` --label-sets ${ks.join(',')}`,
     only === undefined ? '' : ` --only ${only.join(',')}`,
@@ -233,7 +235,7 @@ export async function scrapeCost(
     '### As label sets grow',
     '',
     `Each server answers GET, POST, PUT, DELETE and PATCH /status/NNN with status NNN, and is sent ${PRIME} requests cycling through ${ks.join(', ')} label sets (method × status), which every instrumentation keeps apart;`,
-    `then a scrape is counted from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two in a row agreed within 1 % (from ${large.n1} and ${large.n2} after ${large.warmup} and windows of ${large.settle} at 1,000 label sets: each writes 2.5 MB).`,
+    `then a scrape is counted from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two in a row agreed within 1 % (from ${middle.n1} and ${middle.n2} after ${middle.warmup} and windows of ${middle.settle} at 100 label sets, from ${large.n1} and ${large.n2} after ${large.warmup} and windows of ${large.settle} at 1,000: each writes 2.5 MB).`,
     "hello-world-v3 and -v7: that step's metrics.ts around the app in the launcher's own server (bench/peers/label-sets.ts); the peers as in the table above, with a /status/:code route.",
     `The floor (bench/peers/floor.ts): node:http and nothing else, writing the lines v7 writes for its request metrics (no process metrics) into one buffer, each piece copied in whole and each count written digit by digit, and sending those bytes: what it takes to write the text.`,
     '"vs v3": against hello-world-v3 at as many label sets. The share: against the instructions of a request of the same server in the table above.',
