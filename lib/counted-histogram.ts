@@ -25,7 +25,7 @@ function valueText(value: number): string {
 
 // A count, a whole number below 2^53 (16 digits at most), in decimal as String() writes it.
 const COUNT_DIGITS = 16;
-function writeCount(out: Buffer, at: number, n: number): number {
+export function writeCount(out: Buffer, at: number, n: number): number {
   let digits = 1;
   for (let p = 10; p <= n; p *= 10) digits++;
   let rest = n;

@@ -5,6 +5,7 @@
 // once: every piece ready-made as bytes and copied in whole, every count written digit by digit,
 // and sending that buffer: no registry, no string, no framework.
 import { createServer } from 'node:http';
+import { writeCount } from '../../lib/counted-histogram.js';
 import { BUCKETS, DURATION } from '../../lib/http-metrics.js';
 import { listenPlain } from './listen.js';
 
@@ -36,18 +37,10 @@ function put(out: Buffer, at: number, b: Buffer): number {
   out.set(b, at);
   return at + b.length;
 }
-// A whole number's digits, last first; any other number (a sum) as String() writes it.
+// A whole number's digits, as v7 writes them; any other number (a sum) as String() writes it.
 function number(out: Buffer, at: number, n: number): number {
   if (!Number.isSafeInteger(n) || n < 0) return at + out.write(String(n), at, 'latin1');
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
-  let rest = n;
-  for (let i = at + digits - 1; i >= at; i--) {
-    const tens = Math.floor(rest / 10);
-    out[i] = 48 + rest - tens * 10;
-    rest = tens;
-  }
-  return at + digits;
+  return writeCount(out, at, n);
 }
 function line(out: Buffer, at: number, head: Buffer, c: Counted, value: number): number {
   at = put(out, put(out, at, head), c.labels);
