@@ -27,11 +27,16 @@ export class CountedCounter {
   readonly aggregator = 'sum';
   private readonly series = new Map<string, CountedCount>();
 
-  // Not readonly: a registry set to OpenMetrics renames a counter (without `_total`).
+  // The name every line is written with. `name` is not readonly: a registry set to
+  // OpenMetrics renames a counter (without `_total`), and a label set first seen after that
+  // still gets the full name.
+  private readonly fullName: string;
   constructor(
     public name: string,
     readonly help: string,
-  ) {}
+  ) {
+    this.fullName = name;
+  }
 
   // One count per label set: a second call with the same labels returns the first's. Bound
   // once by the caller, as CountedHistogram's labels() is.
@@ -42,7 +47,7 @@ export class CountedCounter {
       for (const label of Object.keys(labels))
         if (!LABEL_NAME.test(label))
           throw new Error(`${this.name}: "${label}" cannot be a label name`);
-      series = new CountedCount(labels, this.name);
+      series = new CountedCount(labels, this.fullName);
       this.series.set(key, series);
     }
     return series;
@@ -80,7 +85,8 @@ export class CountedCounter {
     return { name, help, type, aggregator, values };
   }
 
-  // What Registry.resetMetrics() calls.
+  // What Registry.resetMetrics() calls. prom-client's Counter drops its label sets; these
+  // stay, at zero: bound once by the caller, a dropped one would never count again.
   reset(): void {
     for (const series of this.series.values()) series.count = 0;
   }

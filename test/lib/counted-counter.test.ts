@@ -60,6 +60,34 @@ describe('the counter counted in plain numbers', () => {
     assert.equal(b, a);
   });
 
+  it('writes a label set first seen after an OpenMetrics scrape with the full name, as prom-client does', async () => {
+    const [theirs, ours] = [new Registry(), new Registry()];
+    const labelNames = ['method', 'route', 'status_code'];
+    const counter = new Counter({ name: NAME, help: HELP, labelNames, registers: [theirs] });
+    const counted = new CountedCounter(NAME, HELP);
+    counted.registerIn(ours);
+    const first = { method: 'GET', route: '/', status_code: '200' };
+    // Two, so that one is not the last line (which the registry names itself).
+    const later = [
+      { method: 'DELETE', route: '/', status_code: '204' },
+      { method: 'PUT', route: '/', status_code: '201' },
+    ];
+    counter.inc(first);
+    counted.labels(first).count++;
+    for (const registry of [theirs, ours])
+      (registry as unknown as Registry<OpenMetricsContentType>).setContentType(
+        Registry.OPENMETRICS_CONTENT_TYPE,
+      );
+    assert.equal(await ours.metrics(), await theirs.metrics());
+    for (const labels of later) {
+      counter.inc(labels);
+      counted.labels(labels).count++;
+    }
+    const [a, b] = [await theirs.metrics(), await ours.metrics()];
+    assert.ok(a.includes('http_requests_total{method="DELETE",route="/",status_code="204"} 1'), a);
+    assert.equal(b, a);
+  });
+
   it(
     'writes text Prometheus reads: promtool check metrics passes it',
     { skip: prometheusSkip() },
