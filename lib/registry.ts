@@ -10,7 +10,7 @@ const worker = cluster.isWorker ? process.env[WORKER_ENV] : undefined;
 const labels: Record<string, string> = worker === undefined ? {} : { worker };
 
 // prom-client's default collectors, each a module named as in collectDefaultMetrics.metricsList
-// (prom-client 15.1.3, pinned; test/lib/registry.test.ts checks the names we expose against
+// (prom-client 15.1.3, pinned; test/lib/event-loop-delay.test.ts checks the names we expose against
 // collectDefaultMetrics's own).
 type Collector = (registry: Registry, config: { labels: Record<string, string> }) => void;
 const load = createRequire(import.meta.url);
@@ -24,7 +24,7 @@ const collector = (name: string) => load(`prom-client/lib/metrics/${name}`) as C
 // 0.0020 of a core sampling every 100 ms and 0.0008 every 1 s (12 and 5 CPU ticks in 60 s).
 // So the Process Info panel's p50 and p99 of the delay come from about 5 samples per 5 s
 // scrape: enough to show a loop blocked by load.
-export const EVENT_LOOP_SAMPLE_MS = 1000;
+const EVENT_LOOP_SAMPLE_MS = 1000;
 export const registry = new Registry();
 for (const name of collectDefaultMetrics.metricsList)
   if (name !== 'eventLoopLag') collector(name)(registry, { labels });
