@@ -235,7 +235,7 @@ export async function scrapeCost(
     '### As label sets grow',
     '',
     `Each server answers GET, POST, PUT, DELETE and PATCH /status/NNN with status NNN, and is sent ${PRIME} requests cycling through ${ks.join(', ')} label sets (method × status), which every instrumentation keeps apart;`,
-    `then a scrape is counted from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two in a row agreed within 1 % (from ${middle.n1} and ${middle.n2} after ${middle.warmup} and windows of ${middle.settle} at 100 label sets, from ${large.n1} and ${large.n2} after ${large.warmup} and windows of ${large.settle} at 1,000: each writes 2.5 MB).`,
+    `then a scrape is counted from ${small.n1} and ${small.n2} scrapes after ${small.warmup} and windows of ${small.settle} until two in a row agreed within 1 % (from ${middle.n1} and ${middle.n2} after ${middle.warmup} and windows of ${middle.settle} at 100 label sets, about 250 KB a scrape, from ${large.n1} and ${large.n2} after ${large.warmup} and windows of ${large.settle} at 1,000, 2.5 MB).`,
     "hello-world-v3 and -v7: that step's metrics.ts around the app in the launcher's own server (bench/peers/label-sets.ts); the peers as in the table above, with a /status/:code route.",
     `The floor (bench/peers/floor.ts): node:http and nothing else, writing the lines v7 writes for its request metrics (no process metrics) into one buffer, each piece copied in whole and each count written digit by digit, and sending those bytes: what it takes to write the text.`,
     '"vs v3": against hello-world-v3 at as many label sets. The share: against the instructions of a request of the same server in the table above.',
