@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { AggregatorRegistry, Counter, type OpenMetricsContentType, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { CountedCounter } from '../../lib/counted-counter.js';
+import { aggregated, useOpenMetrics } from '../helpers/registries.js';
 import { prometheusSkip, prometheusTool } from '../helpers/prometheus.js';
 
 const NAME = 'http_requests_total';
@@ -51,10 +52,7 @@ describe('the counter counted in plain numbers', () => {
 
   it('writes the same OpenMetrics text as prom-client when the registry is set to it', async () => {
     const { theirs, ours } = both();
-    for (const registry of [theirs, ours])
-      (registry as unknown as Registry<OpenMetricsContentType>).setContentType(
-        Registry.OPENMETRICS_CONTENT_TYPE,
-      );
+    useOpenMetrics(theirs, ours);
     const [a, b] = [await theirs.metrics(), await ours.metrics()];
     assert.ok(a.endsWith('# EOF\n'));
     assert.equal(b, a);
@@ -74,10 +72,7 @@ describe('the counter counted in plain numbers', () => {
     ];
     counter.inc(first);
     counted.labels(first).count++;
-    for (const registry of [theirs, ours])
-      (registry as unknown as Registry<OpenMetricsContentType>).setContentType(
-        Registry.OPENMETRICS_CONTENT_TYPE,
-      );
+    useOpenMetrics(theirs, ours);
     assert.equal(await ours.metrics(), await theirs.metrics());
     for (const labels of later) {
       counter.inc(labels);
@@ -115,11 +110,10 @@ describe('the counter counted in plain numbers', () => {
 
   it('is summed across workers as prom-client sums its own', async () => {
     const runs = [both(), both()];
-    const aggregate = async (key: 'theirs' | 'ours') =>
-      await AggregatorRegistry.aggregate(
-        await Promise.all(runs.map((r) => r[key].getMetricsAsJSON())),
-      ).metrics();
-    assert.equal(await aggregate('ours'), await aggregate('theirs'));
+    assert.equal(
+      await aggregated(runs.map((r) => r.ours)),
+      await aggregated(runs.map((r) => r.theirs)),
+    );
   });
 
   it('binds one count per label set, and starts again from zero on reset', async () => {

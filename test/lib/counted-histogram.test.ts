@@ -4,9 +4,10 @@ import { once } from 'node:events';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { AggregatorRegistry, Histogram, type OpenMetricsContentType, Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { CountedHistogram } from '../../lib/counted-histogram.js';
 import { BUCKETS } from '../../lib/http-metrics.js';
+import { aggregated, useOpenMetrics } from '../helpers/registries.js';
 import { prometheusSkip, prometheusTool, startPrometheus } from '../helpers/prometheus.js';
 
 const NAME = 'http_request_duration_seconds';
@@ -86,11 +87,7 @@ describe('the histogram counted in plain numbers', () => {
 
   it('writes the same OpenMetrics text as prom-client when the registry is set to it', async () => {
     const { theirs, ours } = both(observations(), AWKWARD);
-    // (Declared as one content type for life; prom-client switches at run time.)
-    for (const registry of [theirs, ours])
-      (registry as unknown as Registry<OpenMetricsContentType>).setContentType(
-        Registry.OPENMETRICS_CONTENT_TYPE,
-      );
+    useOpenMetrics(theirs, ours);
     const [a, b] = [await theirs.metrics(), await ours.metrics()];
     assert.ok(a.endsWith('# EOF\n'));
     assert.equal(b, a);
@@ -146,11 +143,10 @@ describe('the histogram counted in plain numbers', () => {
 
   it('is summed across workers as prom-client sums its own', async () => {
     const runs = [both(observations()), both(observations())];
-    const aggregate = async (key: 'theirs' | 'ours') =>
-      await AggregatorRegistry.aggregate(
-        await Promise.all(runs.map((r) => r[key].getMetricsAsJSON())),
-      ).metrics();
-    assert.equal(await aggregate('ours'), await aggregate('theirs'));
+    assert.equal(
+      await aggregated(runs.map((r) => r.ours)),
+      await aggregated(runs.map((r) => r.theirs)),
+    );
   });
 
   it('starts again from zero on reset, as the registry asks', async () => {
