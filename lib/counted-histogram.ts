@@ -16,6 +16,18 @@ export function escapeLabelValue(value: string): string {
   return value.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('"', '\\"');
 }
 
+// A label set as the text format writes it within braces, each value escaped: `a="x",b="y"`.
+export function labelText(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .map(([label, value]) => `${label}="${escapeLabelValue(value)}"`)
+    .join(',');
+}
+
+// A label set's key in a map of series: the same whatever order its labels come in.
+export function labelKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 // A sample value as prom-client writes one (its util.getValueAsString).
 function valueText(value: number): string {
   if (Number.isNaN(value)) return 'Nan';
@@ -64,9 +76,7 @@ export class CountedSeries {
     bucketHeads: readonly string[],
   ) {
     this.counts = new Float64Array(bounds.length + 1);
-    const text = Object.entries(labels)
-      .map(([label, value]) => `${label}="${escapeLabelValue(value)}"`)
-      .join(',');
+    const text = labelText(labels);
     this.ascii = Buffer.byteLength(name + text) === name.length + text.length;
     const braced = text === '' ? '' : `{${text}}`;
     const close = text === '' ? '} ' : `,${text}} `;
@@ -143,7 +153,7 @@ export class CountedHistogram {
   // once by the caller, so the key and the label text are built once per label set, not per
   // request or per scrape.
   labels(labels: Readonly<Record<string, string>>): CountedSeries {
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const key = labelKey(labels);
     let series = this.series.get(key);
     if (series === undefined) {
       for (const label of Object.keys(labels))
