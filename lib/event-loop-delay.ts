@@ -1,4 +1,5 @@
-// The event-loop delay as Process Info shows it: how late a timer runs, sampled once a second.
+// The event-loop delay as Process Info shows it: how late a timer runs, sampled once a second
+// while the loop works and less often while it rests.
 //
 // prom-client's own collector reads Node's monitorEventLoopDelay, which records the time between
 // its timer's ticks: the sampling interval plus the delay. At prom-client's 10 ms that reads
@@ -10,6 +11,8 @@
 // Here a timer records how late it ran, into Node's own histogram (perf_hooks) over 1 µs to
 // 100 s at 1 % precision: 2,816 counts. The metrics keep prom-client's names, help and
 // aggregation across workers, and what each scrape reads: the samples since the scrape before.
+// A sample sees a block only if it falls due during it; at rest it falls due less often, so a
+// lone short block in an idle app is less likely to show (a load's blocks are sampled as before).
 import { createHistogram, performance } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
 
@@ -33,9 +36,18 @@ export interface EventLoopDelayOptions {
   registry: Registry;
   // Labels on every line (the worker's number under --workers).
   labels?: Record<string, string>;
-  // How often the timer samples the delay.
+  // How often the timer samples the delay while the loop works.
   intervalMs: number;
+  // How often while it rests: busy less than IDLE_UTILIZATION of the interval just sampled.
+  // Each sample wakes the process; at rest the delay is nothing to see. By default intervalMs.
+  idleIntervalMs?: number;
+  // Called with each sample's delay in nanoseconds (the tests count them).
+  onSample?: (delayNs: number) => void;
 }
+
+// Below this share of the last interval spent running, the loop is at rest (an app scraped every
+// 5 s and sent no requests is busy about 0.1 % of the time).
+export const IDLE_UTILIZATION = 0.01;
 
 // Registers nodejs_eventloop_lag_seconds and its min, max, mean, stddev, p50, p90 and p99 in
 // `registry`, and starts the sampling timer (unref'd: it never keeps a process alive). Returns a
@@ -44,24 +56,35 @@ export function collectEventLoopDelay({
   registry,
   labels = {},
   intervalMs,
+  idleIntervalMs = intervalMs,
+  onSample,
 }: EventLoopDelayOptions): () => void {
-  if (!(intervalMs >= 1)) throw new Error(`event-loop delay: interval ${intervalMs} ms`);
+  for (const interval of [intervalMs, idleIntervalMs])
+    if (!(interval >= 1)) throw new Error(`event-loop delay: interval ${interval} ms`);
   const histogram = createHistogram({ lowest: LOWEST_NS, highest: HIGHEST_NS, figures: 2 });
   const labelNames = Object.keys(labels);
   const registers = [registry];
 
   // A timer that fires on time runs up to 1 ms early by the high-resolution clock (libuv keeps
   // whole milliseconds): an early or on-time run counts as the lowest delay.
+  // The next interval is the working one unless the loop ran less than IDLE_UTILIZATION of the
+  // last: then the idle one, until a sample finds the loop at work again (a load that starts
+  // is sampled every intervalMs from the first sample after it).
   let expected = 0;
   let timer: NodeJS.Timeout | undefined;
+  let used = performance.eventLoopUtilization();
   const sample = (): void => {
     const now = performance.now();
     if (expected > 0) {
-      const late = Math.round((now - expected) * 1e6);
-      histogram.record(Math.min(HIGHEST_NS, Math.max(LOWEST_NS, late)));
+      const late = Math.min(HIGHEST_NS, Math.max(LOWEST_NS, Math.round((now - expected) * 1e6)));
+      histogram.record(late);
+      onSample?.(late);
     }
-    expected = now + intervalMs;
-    timer = setTimeout(sample, intervalMs).unref();
+    const since = performance.eventLoopUtilization(used);
+    used = performance.eventLoopUtilization();
+    const next = expected > 0 && since.utilization < IDLE_UTILIZATION ? idleIntervalMs : intervalMs;
+    expected = now + next;
+    timer = setTimeout(sample, next).unref();
   };
   sample();
 

@@ -87,9 +87,46 @@ describe('the event-loop delay', () => {
     }
   });
 
+  it('samples at the idle interval while the loop rests, and at the working one while it works', async () => {
+    let samples = 0;
+    const stop = collectEventLoopDelay({
+      registry: new Registry(),
+      intervalMs: 20,
+      idleIntervalMs: 400,
+      onSample: () => {
+        samples++;
+      },
+    });
+    try {
+      // At rest for 1.2 s: the first sample after 20 ms, then one every 400 ms (60 at 20 ms).
+      await sleep(1200);
+      const resting = samples;
+      assert.ok(resting >= 2 && resting <= 6, `${resting} samples in 1.2 s at rest`);
+      // At work: 15 ms of every 20 ms for 1.2 s. The next sample (within 400 ms) finds the loop
+      // busy and the sampling goes back to every 20 ms: up to 40 in the 800 ms after it, fewer
+      // as the blocks hold the timer back; at rest it would be 3.
+      const work = setInterval(() => {
+        block(15);
+      }, 20);
+      try {
+        await sleep(1200);
+      } finally {
+        clearInterval(work);
+      }
+      const working = samples - resting;
+      assert.ok(working >= 25, `${working} samples in 1.2 s at work`);
+    } finally {
+      stop();
+    }
+  });
+
   it('rejects an interval below 1 ms', () => {
     assert.throws(
       () => collectEventLoopDelay({ registry: new Registry(), intervalMs: 0 }),
+      /interval 0 ms/,
+    );
+    assert.throws(
+      () => collectEventLoopDelay({ registry: new Registry(), intervalMs: 10, idleIntervalMs: 0 }),
       /interval 0 ms/,
     );
   });
