@@ -91,30 +91,32 @@ describe('the event-loop delay', () => {
     let samples = 0;
     const stop = collectEventLoopDelay({
       registry: new Registry(),
-      intervalMs: 20,
-      idleIntervalMs: 400,
+      intervalMs: 50,
+      idleIntervalMs: 500,
       onSample: () => {
         samples++;
       },
     });
     try {
-      // At rest for 1.2 s: the first sample after 20 ms, then one every 400 ms (60 at 20 ms).
-      await sleep(1200);
+      // At rest for 1.6 s: the first sample after 50 ms, then one every 500 ms; 32 at 50 ms. (A
+      // sample whose interval was busy 1 % of the time, 0.5 ms of 50 ms on a loaded machine, is
+      // followed by another 50 ms later: hence the margin.)
+      await sleep(1600);
       const resting = samples;
-      assert.ok(resting >= 2 && resting <= 6, `${resting} samples in 1.2 s at rest`);
-      // At work: 15 ms of every 20 ms for 1.2 s. The next sample (within 400 ms) finds the loop
-      // busy and the sampling goes back to every 20 ms: up to 40 in the 800 ms after it, fewer
-      // as the blocks hold the timer back; at rest it would be 3.
+      assert.ok(resting >= 2 && resting <= 12, `${resting} samples in 1.6 s at rest`);
+      // At work: 40 ms of every 50 ms for 1.6 s. The next sample (within 500 ms) finds the loop
+      // busy and the sampling goes back to every 50 ms: up to 22 in the 1.1 s after it, fewer
+      // as the blocks hold the timer back; at rest it would be 4.
       const work = setInterval(() => {
-        block(15);
-      }, 20);
+        block(40);
+      }, 50);
       try {
-        await sleep(1200);
+        await sleep(1600);
       } finally {
         clearInterval(work);
       }
       const working = samples - resting;
-      assert.ok(working >= 25, `${working} samples in 1.2 s at work`);
+      assert.ok(working >= 10, `${working} samples in 1.6 s at work`);
     } finally {
       stop();
     }
