@@ -80,8 +80,9 @@ export function collectEventLoopDelay({
       histogram.record(late);
       onSample?.(late);
     }
-    const since = performance.eventLoopUtilization(used);
-    used = performance.eventLoopUtilization();
+    const current = performance.eventLoopUtilization();
+    const since = performance.eventLoopUtilization(current, used);
+    used = current;
     const next = expected > 0 && since.utilization < IDLE_UTILIZATION ? idleIntervalMs : intervalMs;
     expected = now + next;
     timer = setTimeout(sample, next).unref();
